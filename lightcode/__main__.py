@@ -1,0 +1,3 @@
+from lightcode.cli import main
+
+main()

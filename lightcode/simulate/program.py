@@ -1,0 +1,56 @@
+"""The mapped program: what the simulator executes.
+
+Selection turns a Stacked Graph plus a choice of one candidate per op into a `Program`: every
+task already priced on its device, every transfer already priced on its link. The simulator
+needs nothing else, so it can be tested on hand-built programs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A device kind with `count` identical units, each drawing `static_power` watts."""
+
+    name: str
+    count: int
+    static_power: float = 0.0  # W per unit, drawn for the whole makespan
+
+
+@dataclass(frozen=True)
+class Task:
+    """One op, realized on one device."""
+
+    id: int  # index in Program.tasks; also the op's index in the op graph
+    name: str
+    kind: str
+    device: str
+    variant: str | None
+    latency: float  # s
+    energy: dict[str, float] = field(default_factory=dict)  # J by component (e.g. compute, dac)
+    units: int = 1  # device units occupied while running
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A tensor sent from task `src` to task `dst`.
+
+    `link` names the (src_device, dst_device) link it occupies, or None when it needs no shared
+    resource (e.g. it stays on one device and costs nothing, or the spec declares no bandwidth).
+    """
+
+    src: int
+    dst: int
+    latency: float  # s
+    energy: float  # J
+    link: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Program:
+    tasks: tuple[Task, ...]
+    transfers: tuple[Transfer, ...]
+    resources: dict[str, Resource]
+    links: tuple[tuple[str, str], ...] = ()  # links modelled as shared resources (capacity 1)
