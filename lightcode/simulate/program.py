@@ -46,6 +46,7 @@ class Transfer:
     latency: float  # s
     energy: float  # J
     link: tuple[str, str] | None = None
+    nbytes: int | None = None  # tensor size, when known (shown in traces)
 
 
 @dataclass(frozen=True)
