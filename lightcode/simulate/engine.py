@@ -54,25 +54,31 @@ class _Dispatch(simpy.Event):
 
 
 class _Pool:
-    """`count` identical units; grants the lowest free ids, serving waiters by (ready time, key)."""
+    """`count` identical units; grants the lowest free ids, serving waiters by (ready time, key).
+
+    Waiters are kept in one heap per request size, so a dispatch picks the best waiter that
+    fits in O(number of sizes) without scanning waiters that cannot fit.
+    """
 
     def __init__(self, env: simpy.Environment, count: int) -> None:
         self.env = env
         self.free = list(range(count))  # heap of free unit ids
-        self.waiting: list[tuple[float, int, int, simpy.Event]] = []
+        self.waiting: dict[int, list[tuple[float, int, simpy.Event]]] = {}
+        self.n_waiting = 0
         self.dispatch_pending = False
 
     def acquire(self, key: int, n: int) -> simpy.Event:
         """Event that succeeds with a tuple of `n` unit ids."""
         event = simpy.Event(self.env)
-        heappush(self.waiting, (self.env.now, key, n, event))
+        heappush(self.waiting.setdefault(n, []), (self.env.now, key, event))
+        self.n_waiting += 1
         self._schedule_dispatch()
         return event
 
     def release(self, units: tuple[int, ...]) -> None:
         for unit in units:
             heappush(self.free, unit)
-        if self.waiting:
+        if self.n_waiting:
             self._schedule_dispatch()
 
     def _schedule_dispatch(self) -> None:
@@ -82,16 +88,14 @@ class _Pool:
 
     def _dispatch(self, _event: simpy.Event) -> None:
         self.dispatch_pending = False
-        skipped = []
-        while self.waiting and self.free:
-            item = heappop(self.waiting)
-            n = item[2]
-            if n <= len(self.free):
-                item[3].succeed(tuple(heappop(self.free) for _ in range(n)))
-            else:
-                skipped.append(item)
-        for item in skipped:
-            heappush(self.waiting, item)
+        while self.free and self.n_waiting:
+            fits = [(q[0][:2], n) for n, q in self.waiting.items() if q and n <= len(self.free)]
+            if not fits:
+                return
+            n = min(fits)[1]
+            event = heappop(self.waiting[n])[2]
+            self.n_waiting -= 1
+            event.succeed(tuple(heappop(self.free) for _ in range(n)))
 
 
 class _Simulation:
