@@ -250,3 +250,15 @@ def test_invalid_programs_are_rejected():
 def test_empty_program():
     r = simulate(program([], gpu=(1, 5.0)))
     assert r.makespan == 0.0 and r.total_energy == 0.0 and r.utilization == {"gpu": 0.0}
+
+
+def test_simultaneous_arrivals_are_served_by_task_id_not_event_order():
+    # Task 3's input is processed first (its producer has the lower id), yet task 2 wins the unit.
+    p = program(
+        [task(0, 1.0, "cpu"), task(1, 1.0, "cpu"), task(2, 1.0), task(3, 1.0)],
+        [Transfer(0, 3, 0.0, 0.0), Transfer(1, 2, 0.0, 0.0)],
+        cpu=(2, 0.0),
+        gpu=(1, 0.0),
+    )
+    r = simulate(p)
+    assert r.task_start[2:] == (1.0, 2.0)
