@@ -1,0 +1,47 @@
+"""The human summary `lightcode check` prints for a spec."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lightcode.frontend.graph import OP_KINDS
+
+if TYPE_CHECKING:
+    from lightcode.spec.types import Spec
+
+
+def describe(spec: Spec) -> str:
+    lines = [f"spec {spec.path} ({len(spec.sources)} file{'s' * (len(spec.sources) != 1)})"]
+    if spec.params:
+        lines.append("params:")
+        lines += [f"  {name} = {value}" for name, value in spec.params.items()]
+    lines.append("devices:")
+    for device in spec.devices.values():
+        memory = f", memory {_bytes(device.memory)}" if device.memory is not None else ""
+        header = f"  {device.name} ({device.kind}, count {device.count}"
+        lines.append(f"{header}, static power {device.static_power:.6g} W{memory})")
+        lines += [f"    {name} = {value}" for name, value in device.params.items()]
+    lines.append("links:" if spec.links else "links: none")
+    for (src, dst), link in spec.links.items():
+        terms = ", ".join(f"{k} = {v}" for k, v in link.terms.items())
+        lines.append(f"  {src} -> {dst}: {terms or 'free'}")
+    lines.append("rules:")
+    for kind in OP_KINDS:
+        options = [_option(rule) for rule in spec.rules if kind in rule.ops]
+        if options:
+            lines.append(f"  {kind}: " + "; ".join(options))
+    missing = [k for k in OP_KINDS if not any(k in rule.ops for rule in spec.rules)]
+    lines.append("op kinds without a rule: " + (", ".join(missing) or "none"))
+    return "\n".join(lines)
+
+
+def _option(rule) -> str:
+    text = rule.device + (f' as "{rule.variant}"' if rule.variant else "")
+    return text + (f" when {rule.when}" if rule.when else "")
+
+
+def _bytes(value: float) -> str:
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.6g} {prefix}B"
+    return f"{value:.6g} B"
