@@ -46,5 +46,153 @@ def check(spec: Path, overrides: tuple[str, ...]) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
+_SPEC = click.argument("spec", type=click.Path(path_type=Path))
+_MODEL = click.argument("model")
+
+
+def _common(fn):
+    """Options shared by the commands that compile a model onto a spec."""
+    options = [
+        click.option("--seq-len", default=1024, show_default=True, help="Prompt length (tokens)."),
+        click.option("--batch", default=1, show_default=True, help="Prompts per batch."),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Override a param, e.g. --set ptu.wavelengths=32.",
+        ),
+        click.option(
+            "--force",
+            "force",
+            multiple=True,
+            metavar="OPS=DEVICE",
+            help="Pin ops (a kind or a name glob) to a device, e.g. --force matmul=ptu.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
+    from lightcode.errors import UsageError
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"{flag} {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@main.command()
+@_SPEC
+@_MODEL
+@_common
+@click.option(
+    "--objective", type=click.Choice(["latency", "energy"]), default="latency", show_default=True
+)
+@click.option("--max-latency", metavar="TIME", help="Constraint, e.g. 20ms.")
+@click.option("--max-energy", metavar="ENERGY", help="Constraint, e.g. 2J.")
+@click.option("--max-power", metavar="POWER", help="Constraint on average power, e.g. 800W.")
+@click.option(
+    "--solver", default="HIGHS", show_default=True, help="Any installed cvxpy MILP solver."
+)
+@click.option("--time-limit", type=float, help="Solver time limit in seconds.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the report.")
+@click.option(
+    "--trace", "trace_path", type=click.Path(path_type=Path), help="Write a Chrome/Perfetto trace."
+)
+@click.option("--gantt", "gantt_path", type=click.Path(path_type=Path), help="Write a Gantt PNG.")
+def run(
+    spec,
+    model,
+    seq_len,
+    batch,
+    overrides,
+    force,
+    objective,
+    max_latency,
+    max_energy,
+    max_power,
+    solver,
+    time_limit,
+    json_path,
+    trace_path,
+    gantt_path,
+) -> None:
+    """Compile MODEL onto the machine of SPEC, simulate it and report."""
+    import json
+
+    from lightcode.api import compile_and_simulate
+    from lightcode.report.summary import render_text, summarize
+    from lightcode.select import Constraints
+    from lightcode.spec import parse_overrides
+    from lightcode.units import parse_bound
+
+    constraints = Constraints(
+        max_latency=parse_bound(max_latency, "time", "--max-latency"),
+        max_energy=parse_bound(max_energy, "energy", "--max-energy"),
+        max_power=parse_bound(max_power, "power", "--max-power"),
+    )
+    result = compile_and_simulate(
+        spec,
+        model,
+        seq_len=seq_len,
+        batch=batch,
+        objective=objective,
+        overrides=parse_overrides(overrides),
+        force=_pairs(force, "--force"),
+        constraints=constraints,
+        solver=solver,
+        time_limit=time_limit,
+    )
+    report = summarize(result)
+    click.echo(render_text(report))
+    if json_path:
+        json_path.write_text(json.dumps(report, indent=1))
+        click.echo(f"wrote {json_path}")
+    if trace_path:
+        from lightcode.report.trace import write_chrome_trace
+
+        write_chrome_trace(result.program, result.sim, trace_path)
+        click.echo(f"wrote {trace_path}")
+    if gantt_path:
+        from lightcode.report.gantt import write_gantt
+
+        write_gantt(result.program, result.sim, gantt_path)
+        click.echo(f"wrote {gantt_path}")
+
+
+@main.command()
+@_SPEC
+@_MODEL
+@_common
+@click.option("--json", "as_json", is_flag=True, help="Dump the whole Stacked Graph as JSON.")
+def graph(spec, model, seq_len, batch, overrides, force, as_json) -> None:
+    """Build the Stacked Graph of MODEL on SPEC and print it (or dump it with --json)."""
+    import json
+
+    from lightcode.frontend import trace
+    from lightcode.spec import load_spec, parse_overrides
+    from lightcode.stacked import build_stacked_graph
+
+    loaded = load_spec(spec, parse_overrides(overrides))
+    stacked = build_stacked_graph(loaded, trace(model, seq_len, batch), _pairs(force, "--force"))
+    if as_json:
+        click.echo(json.dumps(stacked.to_dict(), indent=1))
+        return
+    g = stacked.graph
+    click.echo(
+        f"{g.model} seq_len={g.seq_len}: {len(g.ops)} stacks, "
+        f"{len(stacked.candidates)} candidates, {len(g.edges)} edges"
+    )
+    for i, op in enumerate(g.ops):
+        stack = ", ".join(c.label for c in stacked.candidates[stacked.ptr[i] : stacked.ptr[i + 1]])
+        click.echo(f"  {op.name:<40} {op.kind:<10} [{stack}]")
+
+
 if __name__ == "__main__":
     main()

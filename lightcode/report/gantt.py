@@ -50,7 +50,8 @@ def write_gantt(
             bars[row[task.device, u], task.kind].append((start / scale, (end - start) / scale))
     modelled = set(program.links)
     for j, tr in enumerate(program.transfers):
-        start, end = result.transfer_start[j], result.transfer_end[j]
+        start = result.transfer_start[j]
+        end = start + tr.occupancy  # the time the link is held
         if tr.link in modelled and (start < horizon or len(shown) == len(order)):
             bars[row[link_name(tr.link), 0], "transfer"].append(
                 (start / scale, (end - start) / scale)

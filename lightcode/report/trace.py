@@ -61,11 +61,8 @@ def chrome_trace(program: Program, result: SimResult) -> dict[str, Any]:
             args["bytes"] = tr.nbytes
         name = f"{program.tasks[tr.src].name} -> {program.tasks[tr.dst].name}"
         pid = pids[link_name(tr.link)]
-        events.append(
-            _complete(
-                name, "transfer", pid, 0, result.transfer_start[j], result.transfer_end[j], args
-            )
-        )
+        start = result.transfer_start[j]  # the lane shows the time the link is held
+        events.append(_complete(name, "transfer", pid, 0, start, start + tr.occupancy, args))
     return {"traceEvents": events, "displayTimeUnit": "ns"}
 
 

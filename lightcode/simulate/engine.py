@@ -7,7 +7,8 @@ Model:
   counting). Waiting requests are served in (ready time, id) order, first fit: a wide request
   that does not fit yet lets later narrow ones start (work-conserving list scheduling).
 - Each link in `program.links` has capacity 1: transfers on it queue FIFO (ties by transfer id)
-  rather than share bandwidth. The last finisher ends at the same time either way, and every
+  rather than share bandwidth; a transfer holds its link for `occupancy` (bytes / bandwidth),
+  then travels for the rest of its latency while the link serves the next one. The last finisher ends at the same time either way, and every
   transfer gets one exact interval for the Gantt chart. Transfers with `link=None`, or on a link
   not listed in `program.links`, take their latency without contention.
 - Pools dispatch after every other event at the same instant, so the order of simultaneous
@@ -149,10 +150,13 @@ class _Simulation:
         link = self.links.get(tr.link) if tr.link is not None else None
         units = () if link is None else (yield link.acquire(j, 1))
         self.transfer_start[j] = self.env.now
-        yield self.env.timeout(tr.latency)
-        self.transfer_end[j] = self.env.now
         if link is not None:
+            yield self.env.timeout(tr.occupancy)
             link.release(units)
+            yield self.env.timeout(tr.latency - tr.occupancy)
+        else:
+            yield self.env.timeout(tr.latency)
+        self.transfer_end[j] = self.env.now
         self.indegree[tr.dst] -= 1
         if self.indegree[tr.dst] == 0:
             self.env.process(self._task(tr.dst))
@@ -169,7 +173,7 @@ class _Simulation:
         link_busy = dict.fromkeys(program.links, 0.0)
         for tr in program.transfers:
             if tr.link in link_busy:
-                link_busy[tr.link] += tr.latency
+                link_busy[tr.link] += tr.occupancy
         return SimResult(
             makespan=makespan,
             task_start=tuple(self.task_start),

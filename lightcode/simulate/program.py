@@ -39,6 +39,8 @@ class Transfer:
 
     `link` names the (src_device, dst_device) link it occupies, or None when it needs no shared
     resource (e.g. it stays on one device and costs nothing, or the spec declares no bandwidth).
+    The link is held for `busy` seconds (serialization, bytes / bandwidth; default: the whole
+    latency); the rest of the latency is a pure delay that other transfers may overlap.
     """
 
     src: int
@@ -47,6 +49,11 @@ class Transfer:
     energy: float  # J
     link: tuple[str, str] | None = None
     nbytes: int | None = None  # tensor size, when known (shown in traces)
+    busy: float | None = None  # s the link is held; None = the whole latency
+
+    @property
+    def occupancy(self) -> float:
+        return self.latency if self.busy is None else self.busy
 
 
 @dataclass(frozen=True)

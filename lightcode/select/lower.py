@@ -1,0 +1,64 @@
+"""Lower a selection to the program the simulator runs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lightcode.simulate.program import Program, Resource, Task, Transfer
+from lightcode.stacked.graph import StackedGraph
+
+
+def lower(stacked: StackedGraph, choice: np.ndarray) -> Program:
+    """Tasks priced by their chosen candidates; transfers priced by the devices at each end.
+
+    A transfer occupies its link (a shared resource) only when the link has a bandwidth.
+    """
+    g = stacked.graph
+    devices = stacked.devices
+    tasks = []
+    for i, c in enumerate(choice):
+        cand = stacked.candidates[c]
+        op = g.ops[i]
+        tasks.append(
+            Task(
+                id=i,
+                name=op.name,
+                kind=op.kind,
+                device=cand.device,
+                variant=cand.variant,
+                latency=cand.latency,
+                energy=dict(cand.energy),
+                units=cand.units,
+            )
+        )
+    dev = stacked.device[choice]
+    transfers = []
+    used_links: set[tuple[str, str]] = set()
+    for e, edge in enumerate(g.edges):
+        p, q = dev[edge.src], dev[edge.dst]
+        link = (devices[p], devices[q]) if stacked.edge_busy[e, p, q] > 0 else None
+        if link:
+            used_links.add(link)
+        transfers.append(
+            Transfer(
+                src=edge.src,
+                dst=edge.dst,
+                latency=float(stacked.edge_latency[e, p, q]),
+                energy=float(stacked.edge_energy[e, p, q]),
+                link=link,
+                nbytes=int(edge.bytes),
+                busy=float(stacked.edge_busy[e, p, q]) if link else None,
+            )
+        )
+    resources = {
+        d: Resource(
+            name=d, count=int(stacked.counts[k]), static_power=float(stacked.static_power[k])
+        )
+        for k, d in enumerate(devices)
+    }
+    return Program(
+        tasks=tuple(tasks),
+        transfers=tuple(transfers),
+        resources=resources,
+        links=tuple(sorted(used_links)),
+    )

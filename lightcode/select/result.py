@@ -1,0 +1,50 @@
+"""What selection returns: one candidate per op, plus frozen solve statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Bounds a mapping must satisfy (SI units; None = unbounded)."""
+
+    max_latency: float | None = None  # s
+    max_energy: float | None = None  # J
+    max_power: float | None = None  # W, average over the makespan
+
+    def describe(self) -> list[str]:
+        out = []
+        if self.max_latency is not None:
+            out.append(f"latency <= {self.max_latency:g} s")
+        if self.max_energy is not None:
+            out.append(f"energy <= {self.max_energy:g} J")
+        if self.max_power is not None:
+            out.append(f"average power <= {self.max_power:g} W")
+        return out
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    strategy: str  # "milp", or a baseline's name
+    objective: str  # "latency" | "energy"
+    status: str  # "optimal", "time_limit", "heuristic"
+    objective_value: float  # s or J
+    gap: float | None  # proven relative gap (0 when optimal; None for heuristics)
+    build_time: float  # s
+    solve_time: float  # s
+    variables: int = 0
+    constraints: int = 0
+    solver: str | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen candidate (index into `StackedGraph.candidates`) of every op."""
+
+    choice: np.ndarray  # (n_ops,) int
+    latency: float  # the planner's makespan estimate, s
+    energy: float  # the planner's energy estimate, J
+    stats: SolveStats
