@@ -87,6 +87,25 @@ def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
     return out
 
 
+def _bound(text: str | None, dims, flag: str, example: str) -> float | None:
+    """A command-line bound such as '20ms' or '2 J', in SI units."""
+    import re
+
+    from lightcode.errors import UsageError
+    from lightcode.units import UnknownUnitError, parse_unit
+
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*([0-9.]+(?:[eE][-+]?[0-9]+)?)\s*(\S+)\s*", text)
+    try:
+        unit = parse_unit(match.group(2)) if match else None
+    except UnknownUnitError:
+        unit = None
+    if unit is None or unit.dims != dims or float(match.group(1)) <= 0:
+        raise UsageError(f"{flag} {text!r}: expected a positive quantity like {example}")
+    return float(match.group(1)) * unit.factor
+
+
 @main.command()
 @_SPEC
 @_MODEL
@@ -130,12 +149,12 @@ def run(
     from lightcode.report.summary import render_text, summarize
     from lightcode.select import Constraints
     from lightcode.spec import parse_overrides
-    from lightcode.units import parse_bound
+    from lightcode.units import ENERGY, POWER, TIME
 
     constraints = Constraints(
-        max_latency=parse_bound(max_latency, "time", "--max-latency"),
-        max_energy=parse_bound(max_energy, "energy", "--max-energy"),
-        max_power=parse_bound(max_power, "power", "--max-power"),
+        max_latency=_bound(max_latency, TIME, "--max-latency", "20ms"),
+        max_energy=_bound(max_energy, ENERGY, "--max-energy", "2J"),
+        max_power=_bound(max_power, POWER, "--max-power", "800W"),
     )
     result = compile_and_simulate(
         spec,

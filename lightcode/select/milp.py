@@ -16,7 +16,10 @@ Every matrix is built sparse: canonicalization stays linear in the graph size.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from contextlib import contextmanager
 
 import cvxpy as cp
 import numpy as np
@@ -57,7 +60,8 @@ def solve_milp(
         opts["time_limit"] = float(time_limit)
     t1 = time.perf_counter()
     try:
-        problem.solve(solver=solver.upper(), **opts)
+        with _native_stdout_silenced():
+            problem.solve(solver=solver.upper(), **opts)
     except cp.error.SolverError as err:
         raise LightCodeError(f"solver {solver} failed: {err}") from None
     solve_time = time.perf_counter() - t1
@@ -220,6 +224,21 @@ class _Model:
         return np.array(
             [ptr[i] + int(np.argmax(x[ptr[i] : ptr[i + 1]])) for i in range(len(ptr) - 1)]
         )
+
+
+@contextmanager
+def _native_stdout_silenced():
+    """Keep solver banners (printed by native code, once per process) off stdout, which may
+    carry machine-readable output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _positive(value: float) -> float:
