@@ -7,10 +7,10 @@ Model:
   counting). Waiting requests are served in (ready time, id) order, first fit: a wide request
   that does not fit yet lets later narrow ones start (work-conserving list scheduling).
 - Each link in `program.links` has capacity 1: transfers on it queue FIFO (ties by transfer id)
-  rather than share bandwidth; a transfer holds its link for `occupancy` (bytes / bandwidth),
-  then travels for the rest of its latency while the link serves the next one. The last finisher ends at the same time either way, and every
-  transfer gets one exact interval for the Gantt chart. Transfers with `link=None`, or on a link
-  not listed in `program.links`, take their latency without contention.
+  rather than share bandwidth. A transfer holds its link for `occupancy` (bytes / bandwidth),
+  then travels for the rest of its latency while the link serves the next one. Transfers with
+  `link=None`, or on a link not listed in `program.links`, take their latency without
+  contention.
 - Pools dispatch after every other event at the same instant, so the order of simultaneous
   arrivals never depends on SimPy's internal event order.
 """
