@@ -277,7 +277,8 @@ class Bert(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         pos = self.position_ids[: ids.shape[1]]
-        types = torch.zeros_like(ids)
+        # zeros_like would run a slow Python meta kernel
+        types = torch.zeros(ids.shape, dtype=ids.dtype, device=ids.device)
         with named("embed_add"):
             x = self.word_embeddings(ids) + self.token_type_embeddings(types)
             x = self.embed_norm(x + self.position_embeddings(pos))
