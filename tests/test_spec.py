@@ -10,8 +10,16 @@ import pytest
 
 from lightcode.errors import SpecError, UsageError
 from lightcode.frontend.graph import OP_ATTRIBUTES
-from lightcode.spec import load_spec, parse_overrides
-from lightcode.units import BANDWIDTH, ENERGY_PER_INFORMATION, Dims, parse_unit
+from lightcode.spec import ast, load_spec, parse_overrides
+from lightcode.spec.syntax import parse_expression
+from lightcode.units import (
+    BANDWIDTH,
+    ENERGY_PER_INFORMATION,
+    Dims,
+    UnknownUnitError,
+    parse_unit,
+    unit_spellings,
+)
 
 SPECS = Path(__file__).parent / "specs"
 HYBRID = SPECS / "hybrid.lhw"
@@ -61,6 +69,19 @@ def test_mac_is_two_flop_and_tops_is_ops_per_second():
     assert parse_unit("MAC").factor == 2 * parse_unit("FLOP").factor
     assert parse_unit("TOPS").factor == pytest.approx(1e12)
     assert parse_unit("TOPS").dims == parse_unit("FLOP/s").dims
+
+
+def test_every_unit_spelling_lexes_as_a_literal_unit():
+    for spelling in unit_spellings():
+        literal = parse_expression(Path("t"), f"2 {spelling}")
+        assert isinstance(literal, ast.Number) and literal.unit == spelling
+        assert literal.value == pytest.approx(2 * parse_unit(spelling).factor)
+
+
+@pytest.mark.parametrize("name", ["K", "N", "M", "gilbert", "barn", "baud", "newton", "kelvin"])
+def test_vocabulary_is_closed(name: str):
+    with pytest.raises(UnknownUnitError):
+        parse_unit(name)
 
 
 def test_quantity_prints_in_its_written_unit():
@@ -264,3 +285,14 @@ def test_decibels_convert_with_functions(tmp_path: Path):
     assert str(params["laser"]) == "10 uW"
     assert params["ratio"].value == pytest.approx(20.0)
     assert params["fraction"].value == pytest.approx(0.5)
+
+
+def test_later_bindings_shadow_attributes_only_from_where_they_are_bound(tmp_path: Path):
+    path = tmp_path / "shadow.lhw"
+    path.write_text(
+        "lightcode 1\ndevice d : electronic { }\n"
+        "realize add on d {\n  latency = M * 1 ns\n  M = 2 J\n  energy = M\n}\n"
+    )
+    cost = load_spec(path).rules[0].evaluate(_attrs(M=[3.0]))
+    assert cost.latency.tolist() == pytest.approx([3e-9])
+    assert cost.energy["compute"].tolist() == [2.0]

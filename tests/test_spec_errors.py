@@ -59,6 +59,8 @@ MALFORMED = [
         "link gpu -> gpu is already declared",
     ),
     ("duplicate-binding", _rule(OK_RULE + "\nlatency = 1 s"), 9, "'latency' is already bound"),
+    ("dotted-binding", _rule(OK_RULE + "\nlatency.x = 1 s"), 9, "not a binding name here"),
+    ("energy-compute-part", _rule(OK_RULE + "\nenergy.compute = 1 J"), 9, "written 'energy = ...'"),
     ("duplicate-rule", _rule(OK_RULE) + _rule(OK_RULE)[len(GPU) :], 10, "already realized"),
     ("missing-latency", _rule("energy = flops * e_flop"), 6, "no 'latency"),
     ("missing-energy", _rule("latency = flops / peak"), 6, "no 'energy"),
@@ -75,6 +77,7 @@ MALFORMED = [
     ("flag-as-number", _rule("latency = static * 1 s\nenergy = 0 J"), 7, "cannot be used as a"),
     ("exponent-with-units", "lightcode 1\nparam x = 2 ^ (1 s)\n", 2, "exponent must be a plain"),
     ("ceil-of-time", "lightcode 1\nparam x = ceil(1 ns)\n", 2, "ceil() needs a plain number"),
+    ("param-not-finite", "lightcode 1\nparam x = 1 / 0\n", 2, "not a finite number"),
     ("import-cycle", 'lightcode 1\nimport "spec.lhw"\n', 2, "import cycle: spec.lhw -> spec.lhw"),
     ("missing-import", 'lightcode 1\nimport "lib/none.lhw"\n', 2, "cannot import 'lib/none.lhw'"),
     (

@@ -51,14 +51,11 @@ def check(expr: ast.Expr, scope: Scope) -> Kind:
     raise TypeError(expr)
 
 
-def expect(expr: ast.Expr, scope: Scope, dims: Dims | tuple[Dims, ...], what: str) -> Dims:
-    """Check that `expr` has one of `dims`; `what` names it in the message ('latency')."""
-    allowed = dims if isinstance(dims, tuple) else (dims,)
-    kind = check(expr, scope)
+def require(expr: ast.Expr, kind: Kind, allowed: tuple[Dims, ...], what: str) -> None:
+    """Check that `expr`, of `kind`, has one of the `allowed` dimensions; `what` names it."""
     if kind not in allowed:
         wanted = " or ".join(describe_dims(d) for d in allowed)
         raise error(expr.loc, f"{what} must be {wanted}, but this expression is {describe(kind)}")
-    return kind
 
 
 def _quantity(expr: ast.Expr, scope: Scope) -> Dims:

@@ -3,6 +3,7 @@ links and rules, each checked for dimensions before it is compiled."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,7 +12,7 @@ from lightcode.errors import Location, SpecError
 from lightcode.frontend.graph import EDGE_ATTRIBUTES, OP_ATTRIBUTES, OP_KINDS
 from lightcode.spec import ast
 from lightcode.spec.diagnostics import did_you_mean, error
-from lightcode.spec.dimensions import check, describe, expect
+from lightcode.spec.dimensions import check, describe, require
 from lightcode.spec.evaluate import compile_expr
 from lightcode.spec.scope import BOOL, Kind, Symbol
 from lightcode.spec.syntax import parse_expression, parse_file
@@ -100,6 +101,8 @@ class _Params:
                 message = f"'{entry.label}' is declared as {describe(declared)}"
                 raise error(entry.set_at.loc, f"{message}, but is set to {describe(dims)}")
         value = float(compile_expr(entry.expr, scope))  # params are constants
+        if not math.isfinite(value):
+            raise error(entry.expr.loc, f"param '{entry.label}' is not a finite number ({value})")
         self._active.pop()
         entry.value = Quantity(value, dims, _unit(entry.expr, value, dims))
         return entry.value
@@ -314,18 +317,24 @@ class _Loader:
 
     # links and rules ----------------------------------------------------------------------
 
-    def _bindings(self, body: tuple[ast.Binding, ...], scope: _Scope) -> tuple:
+    def _bindings(self, body: tuple[ast.Binding, ...], scope: _Scope, parts: bool) -> tuple:
+        """Check and compile a block's bindings in order; `parts` allows `energy.<part>`."""
         compiled = []
         for binding in body:
-            if binding.target in scope.locals:
-                raise error(binding.loc, f"'{binding.target}' is already bound in this block")
+            target = binding.target
+            if "." in target and not (parts and target.startswith("energy.")):
+                raise error(binding.loc, f"'{target}' is not a binding name here")
+            if target == "energy.compute":
+                raise error(
+                    binding.loc, "the 'compute' part of the energy is written 'energy = ...'"
+                )
+            if target in scope.locals:
+                raise error(binding.loc, f"'{target}' is already bound in this block")
             kind = check(binding.expr, scope)
             if kind == BOOL:
-                raise error(
-                    binding.expr.loc, f"'{binding.target}' must be a number, not a condition"
-                )
-            compiled.append((binding.target, compile_expr(binding.expr, scope)))
-            scope.locals[binding.target] = kind
+                raise error(binding.expr.loc, f"'{target}' must be a number, not a condition")
+            compiled.append((target, compile_expr(binding.expr, scope)))
+            scope.locals[target] = kind
         return tuple(compiled)
 
     def _links(self) -> dict[tuple[str, str], Link]:
@@ -346,14 +355,14 @@ class _Loader:
 
     def _link(self, decl: ast.Link, src: str, dst: str) -> Link:
         scope = _Scope(self.params, attributes=EDGE_KINDS_OF)
-        bindings = self._bindings(decl.body, scope)
+        bindings = self._bindings(decl.body, scope, parts=False)
         compiled = dict(bindings)
         by_target = {b.target: b for b in decl.body}
         for term, allowed in LINK_TERMS.items():
             if term not in by_target:
                 continue
             expr = by_target[term].expr
-            expect(expr, scope, allowed, f"link '{term}'")
+            require(expr, scope.locals[term], allowed, f"link '{term}'")
             value = compiled[term]
             if callable(value):
                 if term == "bandwidth":
@@ -394,18 +403,17 @@ class _Loader:
                     decl.when.loc, f"'when' needs a condition, but this is {describe(kind)}"
                 )
             when = compile_expr(decl.when, scope)
-        bindings = self._bindings(decl.body, scope)
+        bindings = self._bindings(decl.body, scope, parts=True)
         by_target = {b.target: b for b in decl.body}
         if "latency" not in by_target:
             raise error(decl.loc, "this rule has no 'latency = ...'")
-        expect(by_target["latency"].expr, scope, TIME, "'latency'")
         energy = [t for t in by_target if t == "energy" or t.startswith("energy.")]
         if not energy:
             raise error(decl.loc, "this rule has no 'energy = ...' (or 'energy.<part> = ...')")
-        for target in energy:
-            expect(by_target[target].expr, scope, ENERGY, f"'{target}'")
-        if "units" in by_target:
-            expect(by_target["units"].expr, scope, DIMENSIONLESS, "'units'")
+        wanted = {"latency": TIME, "units": DIMENSIONLESS} | dict.fromkeys(energy, ENERGY)
+        for target, dims in wanted.items():
+            if target in by_target:
+                require(by_target[target].expr, scope.locals[target], (dims,), f"'{target}'")
         components = tuple("compute" if t == "energy" else t.split(".", 1)[1] for t in energy)
         ops = tuple(op for op, _ in decl.ops)
         terms = {b.target: b.text for b in decl.body}

@@ -124,7 +124,7 @@ class _ToAst(Transformer):
     """Lark tree → `ast` nodes with locations."""
 
     def __init__(self, path: Path, text: str) -> None:
-        super().__init__()
+        super().__init__(visit_tokens=False)
         self.path = path
         self.text = text
 
