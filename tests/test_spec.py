@@ -296,3 +296,15 @@ def test_later_bindings_shadow_attributes_only_from_where_they_are_bound(tmp_pat
     cost = load_spec(path).rules[0].evaluate(_attrs(M=[3.0]))
     assert cost.latency.tolist() == pytest.approx([3e-9])
     assert cost.energy["compute"].tolist() == [2.0]
+
+
+def test_rules_for_one_op_and_device_may_split_by_condition(tmp_path: Path):
+    path = tmp_path / "split.lhw"
+    path.write_text(
+        "lightcode 1\ndevice d : electronic { }\n"
+        "realize matmul on d when static { latency = 1 ns; energy = 1 pJ }\n"
+        "realize matmul on d when not static { latency = 2 ns; energy = 2 pJ }\n"
+    )
+    attrs = _attrs(static=np.array([True, False]))
+    applies = [rule.evaluate(attrs).applies.tolist() for rule in load_spec(path).rules]
+    assert applies == [[True, False], [False, True]]

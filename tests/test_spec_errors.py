@@ -59,6 +59,12 @@ MALFORMED = [
         "link gpu -> gpu is already declared",
     ),
     ("duplicate-binding", _rule(OK_RULE + "\nlatency = 1 s"), 9, "'latency' is already bound"),
+    (
+        "duplicate-rule-condition",
+        _rule(OK_RULE, "realize add on gpu when K > 1") + _rule(OK_RULE)[len(GPU) :],
+        10,
+        "already realized",
+    ),
     ("dotted-binding", _rule(OK_RULE + "\nlatency.x = 1 s"), 9, "not a binding name here"),
     ("energy-compute-part", _rule(OK_RULE + "\nenergy.compute = 1 J"), 9, "written 'energy = ...'"),
     ("duplicate-rule", _rule(OK_RULE) + _rule(OK_RULE)[len(GPU) :], 10, "already realized"),

@@ -377,19 +377,22 @@ class _Loader:
         return Link(src, dst, bandwidth, decl.loc, terms, bindings, per_byte)
 
     def _rules(self) -> tuple[Rule, ...]:
+        """Rules; one op, device and variant may have several only under different `when`s."""
         rules: list[Rule] = []
-        seen: dict[tuple[str, str, str | None], Location] = {}
+        seen: dict[tuple[str, str, str | None], list[ast.Realize]] = {}
         for decl in (s for s in self.statements if isinstance(s, ast.Realize)):
             device = self._device_name(decl.device, decl.device_loc)
             for op, loc in decl.ops:
                 if op not in OP_KINDS:
                     raise error(loc, f"unknown op kind '{op}'", did_you_mean(op, OP_KINDS))
-                key = (op, device, decl.variant)
-                if key in seen:
+                earlier = seen.setdefault((op, device, decl.variant), [])
+                clash = next((r for r in earlier if _overlap(r, decl)), None)
+                if clash is not None:
                     variant = f' as "{decl.variant}"' if decl.variant else ""
-                    message = f"'{op}' on {device}{variant} is already realized at {seen[key]}"
-                    raise error(loc, message, 'give one of the rules a variant name: as "..."')
-                seen[key] = decl.loc
+                    message = f"'{op}' on {device}{variant} is already realized at {clash.loc}"
+                    hint = "give one of the rules a variant name (as \"...\") or a different 'when'"
+                    raise error(loc, message, hint)
+                earlier.append(decl)
             rules.append(self._rule(decl, device))
         return tuple(rules)
 
@@ -430,6 +433,11 @@ class _Loader:
             if key not in self.params.used and e.name not in RESERVED_DEVICE_PARAMS
         ]
         return tuple(f"{e.loc}: param '{e.label}' is declared but used by no rule" for e in unused)
+
+
+def _overlap(a: ast.Realize, b: ast.Realize) -> bool:
+    """Whether two rules for the same op, device and variant can both apply to an op."""
+    return a.when_text is None or b.when_text is None or a.when_text == b.when_text
 
 
 def load_spec(path: str | Path, overrides: Mapping[str, str] | None = None) -> Spec:
