@@ -36,6 +36,7 @@ def build_stacked_graph(
         for name, values in cost.energy.items():
             _check_costs(rule, graph, idx, values, f"energy.{name}")
         for j in np.flatnonzero(cost.applies):
+            _check_overlap(spec, rule, per_op[idx[j]], graph.ops[idx[j]].name)
             per_op[idx[j]].append(
                 Candidate(
                     op=int(idx[j]),
@@ -75,6 +76,18 @@ def build_stacked_graph(
         counts=np.array([spec.devices[d].count for d in devices], dtype=int),
         static_power=np.array([spec.devices[d].static_power for d in devices], dtype=float),
     )
+
+
+def _check_overlap(spec: Spec, rule, stack: list[Candidate], op_name: str) -> None:
+    """Rules split by `when` conditions must not both apply to one op."""
+    for other in stack:
+        if other.device == rule.device and other.variant == rule.variant:
+            raise SpecError(
+                f"op '{op_name}' matches two rules for {rule.device}: this one and the one at "
+                f"{spec.rules[other.rule].loc}",
+                loc=rule.loc,
+                hint="make their `when` conditions disjoint, or give one a variant: as \"...\"",
+            )
 
 
 def _check_costs(rule, graph: OpGraph, idx: np.ndarray, values: np.ndarray, what: str) -> None:
