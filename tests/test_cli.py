@@ -16,8 +16,9 @@ def _invoke(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
-@pytest.mark.parametrize(("text", "line", "substring"), [c[1:] for c in MALFORMED],
-                         ids=[c[0] for c in MALFORMED])
+@pytest.mark.parametrize(
+    ("text", "line", "substring"), [c[1:] for c in MALFORMED], ids=[c[0] for c in MALFORMED]
+)
 def test_every_malformed_spec_fails_run_with_one_located_line(tmp_path, text, line, substring):
     spec = tmp_path / "spec.lhw"
     spec.write_text(text)
@@ -32,8 +33,17 @@ def test_every_malformed_spec_fails_run_with_one_located_line(tmp_path, text, li
 
 def test_run_writes_a_json_report_with_the_assignment(tmp_path, hw):
     out = tmp_path / "out.json"
-    result = _invoke("run", str(hw / "h100_ptu.lhw"), "gpt2", "--seq-len", "64",
-                     "--objective", "energy", "--json", str(out))
+    result = _invoke(
+        "run",
+        str(hw / "h100_ptu.lhw"),
+        "gpt2",
+        "--seq-len",
+        "64",
+        "--objective",
+        "energy",
+        "--json",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["model"]["ops"] == len(report["assignment"]) == 149
@@ -49,11 +59,14 @@ def test_run_writes_a_json_report_with_the_assignment(tmp_path, hw):
 
 
 def test_an_unreachable_latency_bound_names_the_fastest_mapping(hw):
-    result = _invoke("run", str(hw / "h100_ptu.lhw"), "gpt2", "--seq-len", "64",
-                     "--max-latency", "1us")
+    result = _invoke(
+        "run", str(hw / "h100_ptu.lhw"), "gpt2", "--seq-len", "64", "--max-latency", "1us"
+    )
     assert result.exit_code == 2
-    assert re.match(r"^latency <= 1 µs is infeasible: the fastest mapping takes [\d.]+ µs$",
-                    result.output.splitlines()[0])
+    assert re.match(
+        r"^latency <= 1 µs is infeasible: the fastest mapping takes [\d.]+ µs$",
+        result.output.splitlines()[0],
+    )
 
 
 @pytest.mark.parametrize(

@@ -57,9 +57,13 @@ def toy(tmp_path_factory):
 @pytest.mark.parametrize("objective", ["latency", "energy"])
 def test_simulation_equals_milp_on_a_contention_free_graph(toy, objective):
     # A chain: every op waits for the previous one, so nothing ever competes for a unit or link.
-    ops = [_op(0, "matmul", 512, 512, 512), _op(1, "add", 512, 512),
-           _op(2, "matmul", 512, 2048, 512), _op(3, "softmax", 512, 2048),
-           _op(4, "matmul", 512, 512, 2048)]
+    ops = [
+        _op(0, "matmul", 512, 512, 512),
+        _op(1, "add", 512, 512),
+        _op(2, "matmul", 512, 2048, 512),
+        _op(3, "softmax", 512, 2048),
+        _op(4, "matmul", 512, 512, 2048),
+    ]
     graph = _graph(ops, [(0, 1), (1, 2), (2, 3), (3, 4)])
     result = compile_and_simulate(toy, graph, objective=objective)
     assert result.sim.makespan == pytest.approx(result.selection.latency, rel=1e-9)
@@ -69,9 +73,14 @@ def test_simulation_equals_milp_on_a_contention_free_graph(toy, objective):
 
 def test_milp_is_exact_against_brute_force(toy):
     # Two parallel matmul branches joined by an add: 2^4 mappings of the four matmuls.
-    ops = [_op(0, "add", 256, 256), _op(1, "matmul", 256, 1024, 256),
-           _op(2, "matmul", 256, 256, 1024), _op(3, "matmul", 256, 1024, 256),
-           _op(4, "matmul", 256, 256, 1024), _op(5, "add", 256, 256)]
+    ops = [
+        _op(0, "add", 256, 256),
+        _op(1, "matmul", 256, 1024, 256),
+        _op(2, "matmul", 256, 256, 1024),
+        _op(3, "matmul", 256, 1024, 256),
+        _op(4, "matmul", 256, 256, 1024),
+        _op(5, "add", 256, 256),
+    ]
     graph = _graph(ops, [(0, 1), (1, 2), (0, 3), (3, 4), (2, 5), (4, 5)])
     stacked = build_stacked_graph(toy, graph)
     stacks = [list(stacked.stack(i)) for i in range(len(ops))]

@@ -86,7 +86,7 @@ def _check_overlap(spec: Spec, rule, stack: list[Candidate], op_name: str) -> No
                 f"op '{op_name}' matches two rules for {rule.device}: this one and the one at "
                 f"{spec.rules[other.rule].loc}",
                 loc=rule.loc,
-                hint="make their `when` conditions disjoint, or give one a variant: as \"...\"",
+                hint='make their `when` conditions disjoint, or give one a variant: as "..."',
             )
 
 
