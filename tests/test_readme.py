@@ -7,7 +7,6 @@ import re
 import shutil
 
 import numpy as np
-
 from click.testing import CliRunner
 
 from lightcode.cli import main
