@@ -2,8 +2,9 @@
 
 from lightcode.select.estimate import estimate
 from lightcode.select.lower import lower
-from lightcode.select.milp import OBJECTIVES, solve_milp
+from lightcode.select.milp import OBJECTIVES
 from lightcode.select.result import Constraints, Selection, SolveStats
+from lightcode.select.solve import solve_milp
 
 __all__ = [
     "OBJECTIVES",

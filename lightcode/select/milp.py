@@ -11,6 +11,8 @@ its segment's start and L[k] segment k's makespan:
   L[k] ≥ Σ_{c on d in k} dur[c] units[c] x[c] / count[d]   (device load bound)
   L[k] ≥ Σ_{transfers into k on link pq} busy z      (link load bound)
   T = Σ L[k];  E = Σ energy[c] x[c] + Σ e[e,p,q] z[e,p,q] + P_static T
+  Σ_{c on d} weight_bytes[c] x[c] ≤ memory[d]          (when memory bounds are given)
+The objective is w_T T + w_E E (`objective_weights`); bounds on T, E and E/T are optional.
 Every matrix is built sparse: canonicalization stays linear in the graph size.
 """
 
@@ -20,43 +22,106 @@ import os
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from lightcode.errors import InfeasibleError, LightCodeError
-from lightcode.select.estimate import estimate
-from lightcode.select.result import Constraints, Selection, SolveStats
+from lightcode.errors import LightCodeError
+from lightcode.select.result import Constraints
 from lightcode.select.segments import segment_of
 from lightcode.stacked.graph import StackedGraph
 
-OBJECTIVES = ("latency", "energy")
+OBJECTIVES = ("latency", "energy", "edp")
 TIE_BREAK = 1e-4  # weight of the other objective, so ties resolve to a Pareto-optimal mapping
+# cvxpy backends that accept boolean variables (those installed are usable with --solver)
+MILP_SOLVERS = (
+    "HIGHS",
+    "SCIPY",
+    "GLPK_MI",
+    "CBC",
+    "SCIP",
+    "GUROBI",
+    "CPLEX",
+    "MOSEK",
+    "XPRESS",
+    "COPT",
+)
 
 
-def solve_milp(
+def references(stacked: StackedGraph) -> tuple[float, float]:
+    """Scales (s, J): a serial run of each op's fastest (cheapest) candidate."""
+    t_ref = _positive(np.minimum.reduceat(stacked.latency, stacked.ptr[:-1]).sum())
+    e_ref = _positive(np.minimum.reduceat(stacked.energy, stacked.ptr[:-1]).sum())
+    return t_ref, e_ref
+
+
+def objective_weights(stacked: StackedGraph, objective: str) -> tuple[float, float]:
+    """(w_T per s, w_E per J) of the linear objective w_T T + w_E E for `objective`.
+
+    Latency is T/t_ref + 1e-4 E/e_ref, energy E/e_ref + 1e-4 T/t_ref, with the references of
+    the whole graph: the tie-break picks a Pareto-optimal mapping among equally fast (frugal)
+    ones. Fixed in SI units here so every segment of a decomposition sees the same weights.
+    """
+    t_ref, e_ref = references(stacked)
+    if objective == "latency":
+        return 1.0 / t_ref, TIE_BREAK / e_ref
+    if objective == "energy":
+        return TIE_BREAK / t_ref, 1.0 / e_ref
+    raise LightCodeError(f"objective '{objective}' is not linear", hint=f"one of {OBJECTIVES}")
+
+
+def check_solver(solver: str) -> str:
+    """The canonical name of an installed cvxpy MILP backend, or a one-line error."""
+    name = solver.upper()
+    usable = [s for s in dict.fromkeys(MILP_SOLVERS) if s in cp.installed_solvers()]
+    if name not in usable:
+        raise LightCodeError(
+            f"unknown solver '{solver}': installed MILP solvers are {', '.join(usable)}"
+        )
+    return name
+
+
+def resident_weights(stacked: StackedGraph) -> np.ndarray:
+    """Bytes of weights each candidate keeps on its device (static matmuls and embeddings)."""
+    g = stacked.graph
+    holds = np.array([op.static or op.kind == "embedding" for op in g.ops], dtype=bool)
+    per_op = np.where(holds, g.attrs()["bytes_weight"], 0.0)
+    return per_op[stacked.op_of]
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A raw solve: the mapping (None when infeasible), status and proven gap."""
+
+    choice: np.ndarray | None
+    status: str  # "optimal" | "time_limit" | "infeasible"
+    gap: float | None
+    build_time: float
+    solve_time: float
+    variables: int = 0
+    constraints: int = 0
+
+
+def solve_flat(
     stacked: StackedGraph,
-    objective: str = "latency",
+    weights: tuple[float, float],
     constraints: Constraints | None = None,
     solver: str = "HIGHS",
     time_limit: float | None = None,
     mip_rel_gap: float = 1e-6,
-) -> Selection:
-    """The mapping that minimizes `objective` under `constraints`, with a proven gap."""
-    if objective not in OBJECTIVES:
-        raise LightCodeError(f"unknown objective '{objective}'", hint=f"one of {OBJECTIVES}")
+) -> Solved:
+    """One MILP over the whole graph: minimize w_T T + w_E E under `constraints`."""
     constraints = constraints or Constraints()
     t0 = time.perf_counter()
     model = _Model(stacked)
-    problem = model.problem(objective, constraints)
+    problem = model.problem(weights, constraints)
     build_time = time.perf_counter() - t0
     opts: dict[str, object] = {}
     if solver.upper() == "HIGHS":
         opts = {"mip_rel_gap": mip_rel_gap}
-        if time_limit:
-            opts["time_limit"] = float(time_limit)
-    elif time_limit:
+    if time_limit:
         opts["time_limit"] = float(time_limit)
     t1 = time.perf_counter()
     try:
@@ -65,28 +130,21 @@ def solve_milp(
     except cp.error.SolverError as err:
         raise LightCodeError(f"solver {solver} failed: {err}") from None
     solve_time = time.perf_counter() - t1
+    size = {
+        "variables": sum(v.size for v in problem.variables()),
+        "constraints": sum(c.size for c in problem.constraints),
+    }
     if problem.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-        raise InfeasibleError(_explain_infeasible(stacked, constraints, solver))
+        return Solved(None, "infeasible", None, build_time, solve_time, **size)
     if model.x.value is None:
         raise LightCodeError(f"solver {solver} returned no mapping (status {problem.status})")
-    choice = model.choice()
-    latency, energy = estimate(stacked, choice)
     info = problem.solver_stats.extra_stats
-    gap = float(getattr(info, "mip_gap", 0.0)) if info is not None else None
+    gap = getattr(info, "mip_gap", None) if info is not None else None
+    gap = max(float(gap), 0.0) if gap is not None and np.isfinite(gap) else None
     status = "optimal" if problem.status == cp.OPTIMAL else "time_limit"
-    stats = SolveStats(
-        strategy="milp",
-        objective=objective,
-        status=status,
-        objective_value=latency if objective == "latency" else energy,
-        gap=max(gap, 0.0) if gap is not None and np.isfinite(gap) else None,
-        build_time=build_time,
-        solve_time=solve_time,
-        variables=sum(v.size for v in problem.variables()),
-        constraints=sum(c.size for c in problem.constraints),
-        solver=solver.upper(),
-    )
-    return Selection(choice=choice, latency=latency, energy=energy, stats=stats)
+    if status == "optimal" and gap is None:
+        gap = 0.0
+    return Solved(model.choice(), status, gap, build_time, solve_time, **size)
 
 
 class _Model:
@@ -98,9 +156,7 @@ class _Model:
         op_of = stacked.op_of
         cand = np.arange(c_count)
         self.stacked = stacked
-        # Reference scales: a serial run of each op's fastest (cheapest) candidate.
-        self.t_ref = _positive(np.minimum.reduceat(stacked.latency, stacked.ptr[:-1]).sum())
-        self.e_ref = _positive(np.minimum.reduceat(stacked.energy, stacked.ptr[:-1]).sum())
+        self.t_ref, self.e_ref = references(stacked)
         dur = stacked.latency / self.t_ref
         self.x = cp.Variable(c_count, boolean=True)
         self.s = cp.Variable(n, nonneg=True)
@@ -203,7 +259,7 @@ class _Model:
             (stacked.energy / self.e_ref) @ self.x + e_z @ self.z + p_static * self.latency
         )
 
-    def problem(self, objective: str, c: Constraints) -> cp.Problem:
+    def problem(self, weights: tuple[float, float], c: Constraints) -> cp.Problem:
         cons = list(self.cons)
         if c.max_latency is not None:
             cons.append(self.latency <= c.max_latency / self.t_ref)
@@ -211,10 +267,15 @@ class _Model:
             cons.append(self.energy <= c.max_energy / self.e_ref)
         if c.max_power is not None:
             cons.append(self.energy * self.e_ref <= c.max_power * self.t_ref * self.latency)
-        if objective == "latency":
-            goal = self.latency + TIE_BREAK * self.energy
-        else:
-            goal = self.energy + TIE_BREAK * self.latency
+        if c.memory:
+            held = resident_weights(self.stacked)
+            for device, cap in c.memory.items():
+                on = self.stacked.device == self.stacked.devices.index(device)
+                if held[on].any():
+                    cons.append((held * on / _positive(cap)) @ self.x <= 1.0)
+        w_t, w_e = weights[0] * self.t_ref, weights[1] * self.e_ref
+        scale = max(w_t, w_e)
+        goal = (w_t / scale) * self.latency + (w_e / scale) * self.energy
         return cp.Problem(cp.Minimize(goal), cons)
 
     def choice(self) -> np.ndarray:
@@ -243,38 +304,3 @@ def _native_stdout_silenced():
 
 def _positive(value: float) -> float:
     return float(value) if value > 0 else 1.0
-
-
-def _explain_infeasible(stacked: StackedGraph, c: Constraints, solver: str) -> str:
-    """Name the violated bound and by how much the best mapping misses it."""
-    misses = []
-    if c.max_latency is not None:
-        best = solve_milp(stacked, "latency", solver=solver).latency
-        if best > c.max_latency:
-            misses.append(
-                f"latency <= {_si(c.max_latency, 's')} is infeasible: the fastest mapping takes "
-                f"{_si(best, 's')}"
-            )
-    if c.max_energy is not None:
-        best = solve_milp(stacked, "energy", solver=solver).energy
-        if best > c.max_energy:
-            misses.append(
-                f"energy <= {_si(c.max_energy, 'J')} is infeasible: the most frugal mapping uses "
-                f"{_si(best, 'J')}"
-            )
-    if c.max_power is not None:
-        p_static = stacked.total_static_power
-        if p_static > c.max_power:
-            misses.append(
-                f"average power <= {_si(c.max_power, 'W')} is infeasible: static power alone is "
-                f"{_si(p_static, 'W')}"
-            )
-    if not misses:
-        return "the constraints " + " and ".join(c.describe()) + " cannot hold together"
-    return "; ".join(misses)
-
-
-def _si(value: float, unit: str) -> str:
-    from lightcode.report.format import si
-
-    return si(value, unit)
