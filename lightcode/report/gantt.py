@@ -36,9 +36,9 @@ def write_gantt(
     lanes: list[str] = []
     row: dict[tuple[str, int], int] = {}
     for name, res in program.resources.items():
-        for u in range(res.count):
-            row[name, u] = len(lanes)
-            lanes.append(f"{name}[{u}]" if res.count > 1 else name)
+        for slot in range(res.count * res.lanes):
+            row[name, slot] = len(lanes)
+            lanes.append(_slot_name(name, slot, res) if res.count * res.lanes > 1 else name)
     for link in program.links:
         row[link_name(link), 0] = len(lanes)
         lanes.append(link_name(link))
@@ -89,3 +89,8 @@ def write_gantt(
 def _time_unit(seconds: float) -> tuple[float, str]:
     """The largest unit in which `seconds` is at least 1 (ns for tiny values)."""
     return next(((s, u) for s, u in _TIME_UNITS if seconds >= s), _TIME_UNITS[-1])
+
+
+def _slot_name(device: str, slot: int, res) -> str:
+    unit, lane = divmod(slot, res.lanes)
+    return f"{device}[{unit}]" + (f" λ{lane}" if res.lanes > 1 else "")

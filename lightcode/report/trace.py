@@ -25,7 +25,10 @@ def chrome_trace(program: Program, result: SimResult) -> dict[str, Any]:
         pids[name] = pid
         events.append(_meta("process_name", pid, 0, f"{name} ({res.count} units)"))
         events.append(_meta("process_sort_index", pid, 0, pid, key="sort_index"))
-        events.extend(_meta("thread_name", pid, u, f"{name}[{u}]") for u in range(res.count))
+        events.extend(
+            _meta("thread_name", pid, slot, _slot_name(name, slot, res.lanes))
+            for slot in range(res.count * res.lanes)
+        )
     for offset, link in enumerate(program.links, start=len(pids) + 1):
         pids[link_name(link)] = offset
         events.append(_meta("process_name", offset, 0, f"link {link_name(link)}"))
@@ -91,3 +94,8 @@ def _complete(
         "dur": max(end * _US - ts, 0.0),
         "args": args,
     }
+
+
+def _slot_name(device: str, slot: int, lanes: int) -> str:
+    unit, lane = divmod(slot, lanes)
+    return f"{device}[{unit}]" + (f" lane {lane}" if lanes > 1 else "")

@@ -29,6 +29,8 @@ def lower(stacked: StackedGraph, choice: np.ndarray) -> Program:
                 latency=cand.latency,
                 energy=dict(cand.energy),
                 units=cand.units,
+                lanes=cand.lanes,
+                setup=cand.setup,
             )
         )
     dev = stacked.device[choice]

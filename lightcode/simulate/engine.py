@@ -18,6 +18,7 @@ Model:
 from __future__ import annotations
 
 import math
+from bisect import insort
 from collections.abc import Generator
 from heapq import heappop, heappush
 from typing import Any
@@ -55,30 +56,34 @@ class _Dispatch(simpy.Event):
 
 
 class _Pool:
-    """`count` identical units; grants the lowest free ids, serving waiters by (ready time, key).
+    """`count` identical units of `lanes` lanes; serves waiters by (ready time, key), first fit.
 
-    Waiters are kept in one heap per request size, so a dispatch picks the best waiter that
-    fits in O(number of sizes) without scanning waiters that cannot fit.
+    A request takes either `n` whole units (all their lanes) or `k` lanes of one unit, always
+    the lowest free ids. Granted slots are numbered `unit * lanes + lane`. Waiters are kept in
+    one heap per request shape, so a dispatch never rescans waiters that cannot fit.
     """
 
-    def __init__(self, env: simpy.Environment, count: int) -> None:
+    def __init__(self, env: simpy.Environment, count: int, lanes: int = 1) -> None:
         self.env = env
-        self.free = list(range(count))  # heap of free unit ids
-        self.waiting: dict[int, list[tuple[float, int, simpy.Event]]] = {}
+        self.lanes = lanes
+        self.free_lanes = [list(range(lanes)) for _ in range(count)]  # per unit, sorted
+        self.waiting: dict[tuple[int, int], list[tuple[float, int, simpy.Event]]] = {}
         self.n_waiting = 0
         self.dispatch_pending = False
 
-    def acquire(self, key: int, n: int) -> simpy.Event:
-        """Event that succeeds with a tuple of `n` unit ids."""
+    def acquire(self, key: int, units: int = 1, lanes: int = 0) -> simpy.Event:
+        """Event that succeeds with the granted slot ids."""
         event = simpy.Event(self.env)
-        heappush(self.waiting.setdefault(n, []), (self.env.now, key, event))
+        shape = (0, lanes) if 0 < lanes < self.lanes else (units, 0)
+        heappush(self.waiting.setdefault(shape, []), (self.env.now, key, event))
         self.n_waiting += 1
         self._schedule_dispatch()
         return event
 
-    def release(self, units: tuple[int, ...]) -> None:
-        for unit in units:
-            heappush(self.free, unit)
+    def release(self, slots: tuple[int, ...]) -> None:
+        for slot in slots:
+            unit, lane = divmod(slot, self.lanes)
+            insort(self.free_lanes[unit], lane)
         if self.n_waiting:
             self._schedule_dispatch()
 
@@ -87,16 +92,33 @@ class _Pool:
             self.dispatch_pending = True
             _Dispatch(self.env, self._dispatch)
 
+    def _grant(self, shape: tuple[int, int]) -> tuple[int, ...] | None:
+        units, lanes = shape
+        if lanes:
+            for unit, free in enumerate(self.free_lanes):
+                if len(free) >= lanes:
+                    taken, self.free_lanes[unit] = free[:lanes], free[lanes:]
+                    return tuple(unit * self.lanes + lane for lane in taken)
+            return None
+        idle = [u for u, free in enumerate(self.free_lanes) if len(free) == self.lanes][:units]
+        if len(idle) < units:
+            return None
+        for u in idle:
+            self.free_lanes[u] = []
+        return tuple(u * self.lanes + lane for u in idle for lane in range(self.lanes))
+
     def _dispatch(self, _event: simpy.Event) -> None:
         self.dispatch_pending = False
-        while self.free and self.n_waiting:
-            fits = [(q[0][:2], n) for n, q in self.waiting.items() if q and n <= len(self.free)]
-            if not fits:
+        while self.n_waiting:
+            for _, shape in sorted((q[0][:2], shape) for shape, q in self.waiting.items() if q):
+                slots = self._grant(shape)
+                if slots is not None:
+                    break
+            else:
                 return
-            n = min(fits)[1]
-            event = heappop(self.waiting[n])[2]
+            event = heappop(self.waiting[shape])[2]
             self.n_waiting -= 1
-            event.succeed(tuple(heappop(self.free) for _ in range(n)))
+            event.succeed(slots)
 
 
 class _Simulation:
@@ -106,7 +128,10 @@ class _Simulation:
         _validate(program)
         self.program = program
         self.env = _Env()
-        self.pools = {name: _Pool(self.env, res.count) for name, res in program.resources.items()}
+        self.pools = {
+            name: _Pool(self.env, res.count, res.lanes) for name, res in program.resources.items()
+        }
+        self.loaders = {name: _Pool(self.env, res.count) for name, res in program.resources.items()}
         self.links = {link: _Pool(self.env, 1) for link in program.links}
         n, m = len(program.tasks), len(program.transfers)
         self.outgoing: list[list[int]] = [[] for _ in range(n)]
@@ -114,6 +139,14 @@ class _Simulation:
         for j, tr in enumerate(program.transfers):
             self.outgoing[tr.src].append(j)
             self.indegree[tr.dst] += 1
+        # Prefetched setups start once every producer of the task has started.
+        self.unstarted_inputs = list(self.indegree)
+        self.setup_done: dict[int, simpy.Event] = {
+            i: simpy.Event(self.env)
+            for i, t in enumerate(program.tasks)
+            if t.setup > 0 and program.resources[t.device].prefetch
+        }
+        self.task_ready = [float("nan")] * n
         self.task_start = [float("nan")] * n
         self.task_end = [float("nan")] * n
         self.task_units: list[tuple[int, ...]] = [()] * n
@@ -124,6 +157,8 @@ class _Simulation:
         for i, degree in enumerate(self.indegree):
             if degree == 0:
                 self.env.process(self._task(i))
+                if i in self.setup_done:
+                    self.env.process(self._setup(i))
         self.env.run()
         stuck = [
             t.name
@@ -136,14 +171,32 @@ class _Simulation:
     def _task(self, i: int) -> Generator[simpy.Event, Any, None]:
         task = self.program.tasks[i]
         pool = self.pools[task.device]
-        units = yield pool.acquire(i, task.units)
+        self.task_ready[i] = self.env.now
+        hidden = self.setup_done.get(i)
+        if hidden is not None:
+            yield hidden
+        units = yield pool.acquire(i, task.units, task.lanes)
         self.task_start[i] = self.env.now
         self.task_units[i] = units
-        yield self.env.timeout(task.latency)
+        for j in self.outgoing[i]:
+            dst = self.program.transfers[j].dst
+            self.unstarted_inputs[dst] -= 1
+            if self.unstarted_inputs[dst] == 0 and dst in self.setup_done:
+                self.env.process(self._setup(dst))
+        yield self.env.timeout(task.latency - (task.setup if hidden is not None else 0.0))
         self.task_end[i] = self.env.now
         pool.release(units)
         for j in self.outgoing[i]:
             self.env.process(self._transfer(j))
+
+    def _setup(self, i: int) -> Generator[simpy.Event, Any, None]:
+        """Load task i's weights on one of its device's loaders (double buffering)."""
+        task = self.program.tasks[i]
+        loader = self.loaders[task.device]
+        slots = yield loader.acquire(i, 1)
+        yield self.env.timeout(task.setup)
+        loader.release(slots)
+        self.setup_done[i].succeed()
 
     def _transfer(self, j: int) -> Generator[simpy.Event, Any, None]:
         tr = self.program.transfers[j]
@@ -169,13 +222,17 @@ class _Simulation:
         total += sum(energy["transfer"].values()) + sum(energy["static"].values())
         busy = dict.fromkeys(program.resources, 0.0)
         for task in program.tasks:
-            busy[task.device] += task.latency * task.units
+            hidden = task.setup if task.id in self.setup_done else 0.0
+            busy[task.device] += (task.latency - hidden) * task.share(
+                program.resources[task.device]
+            )
         link_busy = dict.fromkeys(program.links, 0.0)
         for tr in program.transfers:
             if tr.link in link_busy:
                 link_busy[tr.link] += tr.occupancy
         return SimResult(
             makespan=makespan,
+            task_ready=tuple(self.task_ready),
             task_start=tuple(self.task_start),
             task_end=tuple(self.task_end),
             task_units=tuple(self.task_units),
@@ -213,6 +270,13 @@ def _validate(program: Program) -> None:
                 f"task {task.name!r} needs {task.units} units of {task.device!r}, "
                 f"which has {res.count}"
             )
+        if not 0 <= task.lanes <= res.lanes:
+            raise ValueError(
+                f"task {task.name!r} needs {task.lanes} lanes of {task.device!r}, "
+                f"whose units have {res.lanes}"
+            )
+        if not 0 <= task.setup <= task.latency:
+            raise ValueError(f"task {task.name!r}: setup must lie within its latency")
     n = len(program.tasks)
     for tr in program.transfers:
         if not (0 <= tr.src < n and 0 <= tr.dst < n):

@@ -12,11 +12,18 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Resource:
-    """A device kind with `count` identical units, each drawing `static_power` watts."""
+    """A device kind with `count` identical units, each drawing `static_power` watts.
+
+    Each unit has `lanes` parallel channels (e.g. groups of WDM wavelengths) that concurrent
+    tasks may share. With `prefetch`, a task's `setup` (weight reprogramming) runs on a loader
+    while earlier tasks still compute (double-buffered weights).
+    """
 
     name: str
     count: int
     static_power: float = 0.0  # W per unit, drawn for the whole makespan
+    lanes: int = 1
+    prefetch: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,13 @@ class Task:
     variant: str | None
     latency: float  # s
     energy: dict[str, float] = field(default_factory=dict)  # J by component (e.g. compute, dac)
-    units: int = 1  # device units occupied while running
+    units: int = 1  # whole device units occupied while running
+    lanes: int = 0  # if > 0: lanes of ONE unit occupied instead of whole units
+    setup: float = 0.0  # s of `latency` spent reprogramming weights before computing
+
+    def share(self, resource: Resource) -> float:
+        """The fraction of one unit this task occupies (units for whole-unit tasks)."""
+        return self.lanes / resource.lanes if self.lanes else float(self.units)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class SimResult:
     """
 
     makespan: float
+    task_ready: tuple[float, ...]  # when every input had arrived
     task_start: tuple[float, ...]
     task_end: tuple[float, ...]
     task_units: tuple[tuple[int, ...], ...]

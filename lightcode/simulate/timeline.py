@@ -37,7 +37,7 @@ def timeline(program: Program, result: SimResult, bins: int = 100) -> Timeline:
     x_end = np.asarray(result.transfer_end, dtype=float)
 
     devices = np.array([t.device for t in program.tasks], dtype=object)
-    units = np.array([t.units for t in program.tasks], dtype=float)
+    units = np.array([t.share(program.resources[t.device]) for t in program.tasks], dtype=float)
     utilization = {}
     for name, res in program.resources.items():
         on = devices == name

@@ -32,7 +32,13 @@ from lightcode.units import (
 
 VERSION = "1"
 DEVICE_KINDS = ("photonic", "electronic")
-RESERVED_DEVICE_PARAMS = {"count": DIMENSIONLESS, "static_power": POWER, "memory": INFORMATION}
+RESERVED_DEVICE_PARAMS = {
+    "count": DIMENSIONLESS,  # identical units
+    "static_power": POWER,  # W per unit, drawn for the whole run
+    "memory": INFORMATION,  # capacity for resident weights
+    "lanes": DIMENSIONLESS,  # parallel channels per unit (e.g. WDM wavelength groups)
+    "prefetch": DIMENSIONLESS,  # 1: weights of the next op load while the current one computes
+}
 LINK_TERMS = {
     "bandwidth": (BANDWIDTH,),
     "latency": (TIME,),
@@ -302,13 +308,24 @@ class _Loader:
                 raise error(entry.expr.loc, message)
             if quantity.value < 0 and quantity.dims != DECIBEL:
                 raise error(entry.expr.loc, f"'{entry.label}' must not be negative ({quantity})")
-        count = params["count"].value if "count" in params else 1.0
-        if count < 1 or count != int(count):
-            loc = self.params.entries[(decl.name, "count")].expr.loc
-            raise error(loc, f"'count' must be a whole number of at least 1, not {count:g}")
+        count, lanes = (self._whole(decl.name, params, name) for name in ("count", "lanes"))
+        prefetch = params["prefetch"].value if "prefetch" in params else 0.0
+        if prefetch not in (0.0, 1.0):
+            loc = self.params.entries[(decl.name, "prefetch")].expr.loc
+            raise error(loc, f"'prefetch' must be 0 or 1, not {prefetch:g}")
         power = params["static_power"].value if "static_power" in params else 0.0
         memory = params["memory"].value if "memory" in params else None
-        return Device(decl.name, decl.kind, int(count), power, memory, params, decl.loc)
+        return Device(
+            decl.name, decl.kind, count, power, memory, params, decl.loc, lanes, prefetch == 1.0
+        )
+
+    def _whole(self, device: str, params: dict[str, Quantity], name: str) -> int:
+        """A reserved count param: a whole number of at least 1 (default 1)."""
+        value = params[name].value if name in params else 1.0
+        if value < 1 or value != int(value):
+            loc = self.params.entries[(device, name)].expr.loc
+            raise error(loc, f"'{name}' must be a whole number of at least 1, not {value:g}")
+        return int(value)
 
     def _device_name(self, name: str, loc: Location) -> str:
         if name not in self.devices:
@@ -413,7 +430,8 @@ class _Loader:
         energy = [t for t in by_target if t == "energy" or t.startswith("energy.")]
         if not energy:
             raise error(decl.loc, "this rule has no 'energy = ...' (or 'energy.<part> = ...')")
-        wanted = {"latency": TIME, "units": DIMENSIONLESS} | dict.fromkeys(energy, ENERGY)
+        wanted = {"latency": TIME, "units": DIMENSIONLESS, "lanes": DIMENSIONLESS, "setup": TIME}
+        wanted |= dict.fromkeys(energy, ENERGY)
         for target, dims in wanted.items():
             if target in by_target:
                 require(by_target[target].expr, scope.locals[target], (dims,), f"'{target}'")

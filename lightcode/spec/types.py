@@ -34,6 +34,8 @@ class Device:
     memory: float | None  # bytes
     params: dict[str, Quantity]
     loc: Location
+    lanes: int = 1  # parallel channels per unit
+    prefetch: bool = False  # weight loads overlap the previous op's compute
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,10 @@ class RuleCost:
     applies: np.ndarray  # bool: the `when` condition
     latency: np.ndarray  # s
     energy: dict[str, np.ndarray]  # J by component ('compute' for a plain `energy`)
-    units: np.ndarray  # device units the op occupies
+    units: np.ndarray  # whole device units the op occupies
     terms: dict[str, np.ndarray]  # every binding of the rule, by name, in base units
+    lanes: np.ndarray  # lanes of one unit the op occupies (0: whole units)
+    setup: np.ndarray  # s of the latency spent reprogramming weights
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,9 @@ class Rule:
             c: values["energy" if c == "compute" else f"energy.{c}"] for c in self.energy_terms
         }
         units = values.get("units", np.ones(n))
-        return RuleCost(applies.copy(), values["latency"], energy, units, values)
+        lanes = values.get("lanes", np.zeros(n))
+        setup = values.get("setup", np.zeros(n))
+        return RuleCost(applies.copy(), values["latency"], energy, units, values, lanes, setup)
 
 
 def _bind(bindings: tuple[tuple[str, Compiled], ...], env: dict) -> dict:

@@ -35,6 +35,7 @@ def build_stacked_graph(
         _check_costs(rule, graph, idx, cost.latency, "latency")
         for name, values in cost.energy.items():
             _check_costs(rule, graph, idx, values, f"energy.{name}")
+        _check_occupancy(spec, rule, graph, idx, cost)
         for j in np.flatnonzero(cost.applies):
             _check_overlap(spec, rule, per_op[idx[j]], graph.ops[idx[j]].name)
             per_op[idx[j]].append(
@@ -46,6 +47,8 @@ def build_stacked_graph(
                     latency=float(cost.latency[j]),
                     energy={k: float(v[j]) for k, v in cost.energy.items()},
                     units=int(cost.units[j]),
+                    lanes=int(cost.lanes[j]),
+                    setup=float(cost.setup[j]),
                 )
             )
     if force:
@@ -61,20 +64,27 @@ def build_stacked_graph(
     ptr = np.concatenate([[0], np.cumsum([len(s) for s in per_op])]).astype(int)
     dev_index = {d: k for k, d in enumerate(devices)}
     edge_latency, edge_energy, edge_busy = _edge_costs(spec, graph, devices)
+    dev = [spec.devices[c.device] for c in cands]
     return StackedGraph(
         graph=graph,
         devices=devices,
         candidates=cands,
         ptr=ptr,
-        latency=np.array([c.latency for c in cands]),
+        latency=np.array(
+            [c.latency - (c.setup if d.prefetch else 0.0) for c, d in zip(cands, dev, strict=True)]
+        ),
         energy=np.array([sum(c.energy.values()) for c in cands]),
         device=np.array([dev_index[c.device] for c in cands], dtype=int),
-        units=np.array([c.units for c in cands], dtype=int),
+        units=np.array(
+            [c.lanes / d.lanes if c.lanes else c.units for c, d in zip(cands, dev, strict=True)]
+        ),
         edge_latency=edge_latency,
         edge_energy=edge_energy,
         edge_busy=edge_busy,
         counts=np.array([spec.devices[d].count for d in devices], dtype=int),
         static_power=np.array([spec.devices[d].static_power for d in devices], dtype=float),
+        lanes=np.array([spec.devices[d].lanes for d in devices], dtype=int),
+        prefetch=np.array([spec.devices[d].prefetch for d in devices], dtype=bool),
     )
 
 
@@ -88,6 +98,33 @@ def _check_overlap(spec: Spec, rule, stack: list[Candidate], op_name: str) -> No
                 loc=rule.loc,
                 hint='make their `when` conditions disjoint, or give one a variant: as "..."',
             )
+
+
+def _check_occupancy(spec: Spec, rule, graph: OpGraph, idx: np.ndarray, cost) -> None:
+    """`units`, `lanes` and `setup` must describe something the device can hold."""
+    device = spec.devices[rule.device]
+    checks = [
+        ("units", cost.units, (cost.units < 1) | (cost.units > device.count), device.count),
+        ("lanes", cost.lanes, (cost.lanes < 0) | (cost.lanes > device.lanes), device.lanes),
+    ]
+    for name, values, bad, limit in checks:
+        bad = cost.applies & (bad | (values != np.round(values)))
+        if bad.any():
+            j = np.flatnonzero(bad)[0]
+            raise SpecError(
+                f"rule for {', '.join(rule.ops)} on {rule.device} asks for {name} = "
+                f"{values[j]:g} for op '{graph.ops[idx[j]].name}': {rule.device} has {limit}",
+                loc=rule.loc,
+            )
+    both = cost.applies & (cost.lanes > 0) & (cost.units > 1)
+    late = cost.applies & ((cost.setup < 0) | (cost.setup > cost.latency))
+    for bad, message in (
+        (both, "takes lanes of one unit and several units at once"),
+        (late, "has a setup outside its latency"),
+    ):
+        if bad.any():
+            j = np.flatnonzero(bad)[0]
+            raise SpecError(f"op '{graph.ops[idx[j]].name}' {message}", loc=rule.loc)
 
 
 def _check_costs(rule, graph: OpGraph, idx: np.ndarray, values: np.ndarray, what: str) -> None:

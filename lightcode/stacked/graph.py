@@ -23,7 +23,9 @@ class Candidate:
     rule: int  # index of the realization rule in `Spec.rules`
     latency: float  # s
     energy: dict[str, float]  # J by component
-    units: int  # device units occupied
+    units: int  # whole device units occupied
+    lanes: int = 0  # lanes of one unit occupied instead (0: whole units)
+    setup: float = 0.0  # s of `latency` spent reprogramming weights
 
     @property
     def label(self) -> str:
@@ -44,15 +46,17 @@ class StackedGraph:
     devices: tuple[str, ...]
     candidates: tuple[Candidate, ...]
     ptr: np.ndarray  # (n_ops + 1,) int
-    latency: np.ndarray  # (n_cand,) s
+    latency: np.ndarray  # (n_cand,) s the planner charges: setup excluded where prefetch hides it
     energy: np.ndarray  # (n_cand,) J, all components
     device: np.ndarray  # (n_cand,) index into `devices`
-    units: np.ndarray  # (n_cand,) int
+    units: np.ndarray  # (n_cand,) share of one unit's capacity held (lanes / unit lanes, or units)
     edge_latency: np.ndarray  # (n_edges, n_dev, n_dev) s
     edge_energy: np.ndarray  # (n_edges, n_dev, n_dev) J
     edge_busy: np.ndarray  # (n_edges, n_dev, n_dev) s
     counts: np.ndarray  # (n_dev,) units of each device
     static_power: np.ndarray  # (n_dev,) W per unit
+    lanes: np.ndarray  # (n_dev,) lanes per unit
+    prefetch: np.ndarray  # (n_dev,) bool: weight loads overlap compute
 
     @property
     def total_static_power(self) -> float:
@@ -84,6 +88,8 @@ class StackedGraph:
                             "latency_s": c.latency,
                             "energy_J": c.energy,
                             "units": c.units,
+                            "lanes": c.lanes,
+                            "setup_s": c.setup,
                         }
                         for c in self.candidates[self.ptr[i] : self.ptr[i + 1]]
                     ],
