@@ -104,3 +104,15 @@ def test_more_lanes_than_the_unit_has_is_an_error_at_the_rule(tmp_path):
     with pytest.raises(SpecError, match=r"asks for lanes = 32 .* ptu has 16") as err:
         build_stacked_graph(load_spec(path), graph)
     assert err.value.loc.line == 11
+
+
+def test_agreement_names_the_contended_resource():
+    from lightcode.report.agreement import agreement, describe
+
+    program = _fan_out(17, lanes=16, per_task=1)
+    result = simulate(program)
+    report = agreement(program, result, planned=17 / 16)  # the load bound: 17 lane-seconds
+    assert report["ratio"] == pytest.approx(2 / (17 / 16))
+    assert report["cause"] == "ptu" and report["queueing_s"]["ptu"] == 1.0
+    assert "contention on ptu" in describe(report)
+    assert agreement(program, result, planned=2.0)["cause"] is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from lightcode.report.agreement import agreement
+from lightcode.report.agreement import describe as describe_agreement
 from lightcode.report.format import count, percent, si
 
 
@@ -66,6 +68,7 @@ def summarize(result, assignment: bool = True) -> dict[str, Any]:
             "simulated": sim.makespan,
             "planned": sel.latency,
             "ratio": sim.makespan / sel.latency if sel.latency else None,
+            "agreement": agreement(prog, sim, sel.latency),
         },
         "energy_J": {
             "total": sim.total_energy,
@@ -119,6 +122,11 @@ def render_text(s: dict[str, Any]) -> str:
         "",
         f"latency  {si(lat['simulated'], 's')} simulated, {si(lat['planned'], 's')} planned "
         f"(ratio {lat['ratio']:.3f})",
+    ]
+    why = describe_agreement(lat["agreement"])
+    if why:
+        lines.append(f"         {why}")
+    lines += [
         f"energy   {si(en['total'], 'J')} total ({si(en['planned'], 'J')} planned)",
     ]
     total = en["total"]
