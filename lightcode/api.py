@@ -13,7 +13,8 @@ from pathlib import Path
 
 from lightcode.frontend import trace
 from lightcode.frontend.graph import OpGraph
-from lightcode.select import Constraints, Selection, lower, solve_milp
+from lightcode.select import Constraints, Selection, lower
+from lightcode.select.strategies import memory_constraints, run_strategy
 from lightcode.simulate import SimResult, simulate
 from lightcode.simulate.program import Program
 from lightcode.spec import Spec, load_spec
@@ -46,8 +47,14 @@ def compile_and_simulate(
     constraints: Constraints | None = None,
     solver: str = "HIGHS",
     time_limit: float | None = None,
+    strategy: str = "milp",
+    fit_memory: bool = False,
 ) -> Result:
-    """Map `model` onto the machine of `spec` for `objective`, then simulate the mapping."""
+    """Map `model` onto the machine of `spec` for `objective`, then simulate the mapping.
+
+    `strategy` names an entry of `lightcode.select.strategies` (the exact "milp" or a
+    baseline); `fit_memory` bounds the weights on each device by its spec `memory`.
+    """
     timings: dict[str, float] = {}
 
     def timed(stage: str, fn, *args, **kwargs):
@@ -61,14 +68,11 @@ def compile_and_simulate(
     if isinstance(model, str):
         model = timed("trace", trace, model, seq_len, batch)
     stacked = timed("build", build_stacked_graph, spec, model, force)
+    if fit_memory:
+        constraints = memory_constraints(spec, constraints)
+    options = {"solver": solver, "time_limit": time_limit} if strategy == "milp" else {}
     selection = timed(
-        "select",
-        solve_milp,
-        stacked,
-        objective,
-        constraints,
-        solver=solver,
-        time_limit=time_limit,
+        "select", run_strategy, strategy, stacked, objective, constraints, **options
     )
     program = lower(stacked, selection.choice)
     sim = timed("simulate", simulate, program)

@@ -111,8 +111,18 @@ def _bound(text: str | None, dims, flag: str, example: str) -> float | None:
 @_MODEL
 @_common
 @click.option(
-    "--objective", type=click.Choice(["latency", "energy"]), default="latency", show_default=True
+    "--objective",
+    type=click.Choice(["latency", "energy", "edp"]),
+    default="latency",
+    show_default=True,
 )
+@click.option(
+    "--strategy",
+    default="milp",
+    show_default=True,
+    help="milp (exact), greedy, paper, or all-<device>.",
+)
+@click.option("--memory", "fit_memory", is_flag=True, help="Weights must fit each device's memory.")
 @click.option("--max-latency", metavar="TIME", help="Constraint, e.g. 20ms.")
 @click.option("--max-energy", metavar="ENERGY", help="Constraint, e.g. 2J.")
 @click.option("--max-power", metavar="POWER", help="Constraint on average power, e.g. 800W.")
@@ -133,6 +143,8 @@ def run(
     overrides,
     force,
     objective,
+    strategy,
+    fit_memory,
     max_latency,
     max_energy,
     max_power,
@@ -167,6 +179,8 @@ def run(
         constraints=constraints,
         solver=solver,
         time_limit=time_limit,
+        strategy=strategy,
+        fit_memory=fit_memory,
     )
     report = summarize(result)
     click.echo(render_text(report))
@@ -211,6 +225,43 @@ def graph(spec, model, seq_len, batch, overrides, force, as_json) -> None:
     for i, op in enumerate(g.ops):
         stack = ", ".join(c.label for c in stacked.candidates[stacked.ptr[i] : stacked.ptr[i + 1]])
         click.echo(f"  {op.name:<40} {op.kind:<10} [{stack}]")
+
+
+@main.command()
+@_SPEC
+@_MODEL
+@_common
+@click.option("--points", default=10, show_default=True, help="Latency bounds swept.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), help="Write the front as CSV.")
+@click.option("--plot", "plot_path", type=click.Path(path_type=Path), help="Write a PNG plot.")
+@click.option("--memory", "fit_memory", is_flag=True, help="Weights must fit each device's memory.")
+@click.option(
+    "--solver", default="HIGHS", show_default=True, help="Any installed cvxpy MILP solver."
+)
+def pareto(
+    spec, model, seq_len, batch, overrides, force, points, out_path, plot_path, fit_memory, solver
+) -> None:
+    """Sweep the latency bound between the latency- and energy-optimal mappings (ε-constraint)."""
+    from lightcode.frontend import trace
+    from lightcode.report.format import si
+    from lightcode.select import pareto as front_lib
+    from lightcode.select.strategies import memory_constraints
+    from lightcode.spec import load_spec, parse_overrides
+    from lightcode.stacked import build_stacked_graph
+
+    loaded = load_spec(spec, parse_overrides(overrides))
+    graph_ = trace(model, seq_len, batch)
+    stacked = build_stacked_graph(loaded, graph_, _pairs(force, "--force"))
+    constraints = memory_constraints(loaded) if fit_memory else None
+    front = front_lib.pareto_front(stacked, points, constraints, solver=solver)
+    click.echo(f"{'latency':>12} {'energy':>12}  end")
+    for p in front:
+        click.echo(f"{si(p.latency, 's'):>12} {si(p.energy, 'J'):>12}  {p.end}")
+    if out_path:
+        click.echo(f"wrote {front_lib.write_csv(front, out_path)}")
+    if plot_path:
+        title = f"{graph_.model}@{graph_.seq_len} on {Path(spec).name}"
+        click.echo(f"wrote {front_lib.plot(front, plot_path, title)}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -171,29 +171,32 @@ def _subgraph(
     )
     sub_graph = OpGraph(g.model, g.seq_len, g.batch, g.dtype_bytes, 0, ops, edges)
     cands = tuple(stacked.candidates[c] for c in glob)
+    n_cand = len(stacked.candidates)
+    # every per-candidate array, whatever fields the Stacked Graph has grown
+    per_cand = {
+        f.name: getattr(stacked, f.name)[glob]
+        for f in fields(stacked)
+        if isinstance(getattr(stacked, f.name), np.ndarray)
+        and getattr(stacked, f.name).shape[:1] == (n_cand,)
+        and f.name != "ptr"
+    }
     ptr_arr = np.asarray(ptr, dtype=int)
-    latency, energy = stacked.latency[glob], stacked.energy[glob]
-    device, units = stacked.device[glob], stacked.units[glob]
     if lead:
         stand_in = replace(stacked.candidates[stacked.ptr[seg.start - 1]], latency=0.0, energy={})
         cands = (stand_in, *cands)
         ptr_arr = np.r_[0, ptr_arr + 1]
-        latency, energy = np.r_[0.0, latency], np.r_[0.0, energy]
-        device, units = np.r_[p, device], np.r_[0, units]
-    sub = StackedGraph(
+        for name, arr in per_cand.items():
+            per_cand[name] = np.r_[np.zeros(1, dtype=arr.dtype), arr]
+        per_cand["device"][0] = p
+    sub = replace(
+        stacked,
         graph=sub_graph,
-        devices=stacked.devices,
         candidates=cands,
         ptr=ptr_arr,
-        latency=latency,
-        energy=energy,
-        device=device.astype(int),
-        units=units.astype(int),
         edge_latency=stacked.edge_latency[seg.edges],
         edge_energy=stacked.edge_energy[seg.edges],
         edge_busy=stacked.edge_busy[seg.edges],
-        counts=stacked.counts,
-        static_power=stacked.static_power,
+        **per_cand,
     )
     return sub, np.r_[-1, glob] if lead else glob
 
