@@ -58,8 +58,10 @@ def write_gantt(
             )
 
     kinds = sorted({kind for _, kind in bars} - {"transfer"})
-    cmap = matplotlib.colormaps["tab20" if len(kinds) > 10 else "tab10"]
-    colors = {kind: cmap(k % cmap.N) for k, kind in enumerate(kinds)}
+    cmap = matplotlib.colormaps["tab20"]
+    # tab20's greys (14, 15) are kept for transfers
+    palette = [cmap(k) for k in range(cmap.N) if k not in (14, 15)]
+    colors = {kind: palette[k % len(palette)] for k, kind in enumerate(kinds)}
     if any(kind == "transfer" for _, kind in bars):
         colors["transfer"] = _TRANSFER_COLOR
 

@@ -1,0 +1,26 @@
+"""`run --trace/--gantt` on a real model: a Perfetto-loadable trace and a Gantt PNG."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from lightcode.cli import main
+from tests.conftest import HW
+
+
+def test_llama_run_writes_a_valid_trace_and_a_gantt(tmp_path):
+    trace, gantt = tmp_path / "t.json", tmp_path / "g.png"
+    args = ["run", str(HW / "h100_ptu.lhw"), "llama-2-7b", "--seq-len", "4096"]
+    result = CliRunner().invoke(main, [*args, "--trace", str(trace), "--gantt", str(gantt)])
+    assert result.exit_code == 0, result.output
+    events = json.loads(trace.read_text())["traceEvents"]
+    complete = [e for e in events if e["ph"] == "X"]
+    assert sum(e["cat"] != "transfer" for e in complete) >= 579  # every op at least once
+    for e in complete:
+        assert {"name", "cat", "pid", "tid", "ts", "dur"} <= e.keys()
+        assert e["ts"] >= 0 and e["dur"] >= 0
+    names = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+    assert any(n.startswith("gpu") for n in names) and any(n.startswith("ptu") for n in names)
+    assert gantt.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and gantt.stat().st_size > 20_000
