@@ -230,6 +230,58 @@ def graph(spec, model, seq_len, batch, overrides, force, as_json) -> None:
 @main.command()
 @_SPEC
 @_MODEL
+@click.option(
+    "--seq-len",
+    "seq_len",
+    default="0:1024:128",
+    show_default=True,
+    help="Prompt lengths: START:STOP:STEP (STOP included) or A,B,C; values < 1 become 1.",
+)
+@click.option(
+    "--objective",
+    "objectives",
+    default="latency,energy",
+    show_default=True,
+    help="Comma-separated objectives.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=V1,V2",
+    help="Sweep a param over values (repeat for a grid), e.g. --set wavelengths=1,5,20.",
+)
+@click.option("--force", "force", multiple=True, metavar="OPS=DEVICE", help="Pin ops to a device.")
+@click.option("--batch", default=1, show_default=True, help="Prompts per batch.")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder."
+)
+@click.option("--no-plots", is_flag=True, help="Write the CSV only.")
+def sweep(spec, model, seq_len, objectives, overrides, force, batch, out_dir, no_plots) -> None:
+    """Run MODEL on SPEC over a grid; write OUT/sweep.csv and plots (progress on stderr)."""
+    from lightcode.errors import UsageError
+    from lightcode.sweep import parse_grid, plot_sweep, run_sweep, write_csv
+
+    grid = {}
+    for key, values in _pairs(overrides, "--set").items():
+        grid[key] = parse_grid(values, integer=False)
+    objs = [o.strip() for o in objectives.split(",") if o.strip()]
+    for o in objs:
+        if o not in ("latency", "energy"):
+            raise UsageError(f"--objective {o!r}: expected latency or energy")
+    rows = run_sweep(
+        spec, model, parse_grid(seq_len), objs, grid, _pairs(force, "--force"), batch=batch
+    )
+    path = write_csv(rows, out_dir / "sweep.csv")
+    click.echo(f"wrote {path} ({len(rows)} rows)")
+    if not no_plots:
+        for png in plot_sweep(rows, out_dir):
+            click.echo(f"wrote {png}")
+
+
+@main.command()
+@_SPEC
+@_MODEL
 @_common
 @click.option("--points", default=10, show_default=True, help="Latency bounds swept.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), help="Write the front as CSV.")

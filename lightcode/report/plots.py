@@ -1,0 +1,111 @@
+"""Plot helpers for sweeps (matplotlib, Agg backend): small PNGs for docs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _label(row, keys) -> str:
+    return ", ".join(f"{row.get(k)}" if k == "objective" else f"{k}={row.get(k)}" for k in keys)
+
+
+def line_plot(
+    rows: Sequence[dict],
+    y: str,
+    series: Sequence[str],
+    path: Path,
+    *,
+    x: str = "seq_len",
+    ylabel: str = "",
+    xlabel: str = "prompt length (tokens)",
+    title: str = "",
+    dpi: int = 100,
+    logy: bool = False,
+) -> Path:
+    """`y` against `x`, one line per distinct value of the `series` columns."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(_label(row, series), []).append(row)
+    for label, grp in groups.items():
+        grp = sorted(grp, key=lambda r: r[x])
+        ax.plot([r[x] for r in grp], [r[y] for r in grp], marker=".", label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel or y)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+def breakdown_plot(rows: Sequence[dict], path: Path, *, title: str = "", dpi: int = 100) -> Path:
+    """Stacked energy (compute per device, data movement, static) vs prompt length, a panel per
+    objective (first value of any other swept column)."""
+    from lightcode.sweep import energy_categories
+
+    plt = _plt()
+    objectives = list(dict.fromkeys(r["objective"] for r in rows))
+    fig, axes = plt.subplots(1, len(objectives), figsize=(4.2 * len(objectives), 3.4), sharey=True)
+    axes = [axes] if len(objectives) == 1 else list(axes)
+    for ax, obj in zip(axes, objectives, strict=True):
+        grp = [r for r in rows if r["objective"] == obj]
+        seen, picked = set(), []
+        for r in sorted(grp, key=lambda r: r["seq_len"]):
+            if r["seq_len"] not in seen:
+                seen.add(r["seq_len"])
+                picked.append(r)
+        cats = [energy_categories(r) for r in picked]
+        names = list(dict.fromkeys(k for c in cats for k in c))
+        xs = [r["seq_len"] for r in picked]
+        ax.stackplot(xs, *[[c.get(n, 0.0) for c in cats] for n in names], labels=names)
+        ax.set_title(f"{title} — {obj}-optimal", fontsize=10)
+        ax.set_xlabel("prompt length (tokens)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("energy (J)")
+    axes[-1].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+def share_plot(rows: Sequence[dict], path: Path, *, title: str = "", dpi: int = 100) -> Path:
+    """Share of matmuls on each non-GPU device vs prompt length, a line per objective."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    devices = [k[len("matmuls_") :] for k in rows[0] if k.startswith("matmuls_")] if rows else []
+    for obj in dict.fromkeys(r["objective"] for r in rows):
+        grp = sorted((r for r in rows if r["objective"] == obj), key=lambda r: r["seq_len"])
+        for d in devices:
+            if d == "gpu":
+                continue
+            share = [
+                r[f"matmuls_{d}"] / max(sum(r[f"matmuls_{e}"] for e in devices), 1) for r in grp
+            ]
+            ax.plot([r["seq_len"] for r in grp], share, marker=".", label=f"{obj}: matmuls on {d}")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("prompt length (tokens)")
+    ax.set_ylabel("share of matmuls")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
