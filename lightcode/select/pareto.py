@@ -45,7 +45,10 @@ def pareto_front(
             )
             front.append(FrontPoint(sel.latency, sel.energy, float(bound), "", sel))
     front.append(FrontPoint(frugal.latency, frugal.energy, None, "energy-optimal", frugal))
-    return _nondominated(front)
+    front = _nondominated(front)
+    if len(front) == 1:  # both optima are one mapping: the front is a point, marked "both"
+        front[0] = replace(front[0], end="both")
+    return front
 
 
 def _nondominated(front: list[FrontPoint]) -> list[FrontPoint]:
