@@ -48,7 +48,7 @@ def compile_and_simulate(
     solver: str = "HIGHS",
     time_limit: float | None = None,
     strategy: str = "milp",
-    fit_memory: bool = False,
+    fit_memory: bool = True,
 ) -> Result:
     """Map `model` onto the machine of `spec` for `objective`, then simulate the mapping.
 
@@ -71,9 +71,7 @@ def compile_and_simulate(
     if fit_memory:
         constraints = memory_constraints(spec, constraints)
     options = {"solver": solver, "time_limit": time_limit} if strategy == "milp" else {}
-    selection = timed(
-        "select", run_strategy, strategy, stacked, objective, constraints, **options
-    )
+    selection = timed("select", run_strategy, strategy, stacked, objective, constraints, **options)
     program = lower(stacked, selection.choice)
     sim = timed("simulate", simulate, program)
     return Result(spec, model, stacked, selection, program, sim, timings, objective)

@@ -149,7 +149,7 @@ def render_text(s: dict[str, Any]) -> str:
 
 
 def _value(v: float, objective: str) -> str:
-    return si(v, "s" if objective == "latency" else "J")
+    return si(v, {"latency": "s", "energy": "J"}.get(objective, "J·s"))
 
 
 def _gap(gap: float | None) -> str:
