@@ -316,5 +316,26 @@ def pareto(
         click.echo(f"wrote {front_lib.plot(front, plot_path, title)}")
 
 
+@main.command()
+@_SPEC
+@_MODEL
+@click.option("--seq-len", default=1024, show_default=True, help="Prompt length (tokens).")
+@click.option("--batch", default=1, show_default=True, help="Prompts per batch.")
+@click.option("--op", "op_name", metavar="NAME", help="An op name, or a glob over op names.")
+@click.option("--kind", metavar="KIND", help="Every op of this kind (e.g. matmul).")
+@click.option("--limit", default=3, show_default=True, help="Groups of identical ops to show.")
+@click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a param.")
+def explain(spec, model, seq_len, batch, op_name, kind, limit, overrides) -> None:
+    """Show every candidate's latency and energy for an op, term by term."""
+    from lightcode.explain import explain as explain_ops
+    from lightcode.explain import render
+    from lightcode.frontend import trace
+    from lightcode.spec import load_spec, parse_overrides
+
+    loaded = load_spec(spec, parse_overrides(overrides))
+    graph_ = trace(model, seq_len, batch)
+    click.echo(render(explain_ops(loaded, graph_, op=op_name, kind=kind, limit=limit)))
+
+
 if __name__ == "__main__":
     main()

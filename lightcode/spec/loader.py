@@ -438,8 +438,18 @@ class _Loader:
         components = tuple("compute" if t == "energy" else t.split(".", 1)[1] for t in energy)
         ops = tuple(op for op, _ in decl.ops)
         terms = {b.target: b.text for b in decl.body}
+        dims = {b.target: scope.locals[b.target] for b in decl.body}
         return Rule(
-            ops, device, decl.variant, decl.loc, components, decl.when_text, terms, when, bindings
+            ops,
+            device,
+            decl.variant,
+            decl.loc,
+            components,
+            decl.when_text,
+            terms,
+            when,
+            bindings,
+            term_dims=dims,
         )
 
     # warnings ----------------------------------------------------------------------------

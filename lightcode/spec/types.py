@@ -87,6 +87,8 @@ class Rule:
     terms: dict[str, str]  # binding → expression as written
     _when: Compiled | None = field(repr=False, compare=False)
     _bindings: tuple[tuple[str, Compiled], ...] = field(repr=False, compare=False)
+    # binding → its dimensions, checked when the spec loaded (for showing values with units)
+    term_dims: dict[str, Dims] = field(default_factory=dict, repr=False, compare=False)
 
     def evaluate(self, attrs: dict[str, np.ndarray]) -> RuleCost:
         """Price ops given their attributes (arrays keyed by `OP_ATTRIBUTES` names)."""
