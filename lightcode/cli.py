@@ -122,7 +122,13 @@ def _bound(text: str | None, dims, flag: str, example: str) -> float | None:
     show_default=True,
     help="milp (exact), greedy, paper, or all-<device>.",
 )
-@click.option("--memory", "fit_memory", is_flag=True, help="Weights must fit each device's memory.")
+@click.option(
+    "--memory/--no-memory",
+    "fit_memory",
+    default=True,
+    show_default=True,
+    help="Weights must fit the memory each device declares.",
+)
 @click.option("--max-latency", metavar="TIME", help="Constraint, e.g. 20ms.")
 @click.option("--max-energy", metavar="ENERGY", help="Constraint, e.g. 2J.")
 @click.option("--max-power", metavar="POWER", help="Constraint on average power, e.g. 800W.")
@@ -286,7 +292,13 @@ def sweep(spec, model, seq_len, objectives, overrides, force, batch, out_dir, no
 @click.option("--points", default=10, show_default=True, help="Latency bounds swept.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), help="Write the front as CSV.")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), help="Write a PNG plot.")
-@click.option("--memory", "fit_memory", is_flag=True, help="Weights must fit each device's memory.")
+@click.option(
+    "--memory/--no-memory",
+    "fit_memory",
+    default=True,
+    show_default=True,
+    help="Weights must fit the memory each device declares.",
+)
 @click.option(
     "--solver", default="HIGHS", show_default=True, help="Any installed cvxpy MILP solver."
 )
