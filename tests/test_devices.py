@@ -29,7 +29,7 @@ MATMUL = _op(M=256.0, N=512.0, K=1024.0, batch=1.0, static=True, weight_elements
 
 def _ptu(bits: int):
     spec = load_spec(HW / "h100_ptu.lhw", {"bits": str(bits)})
-    (rule,) = [r for r in spec.rules if r.device == "ptu"]
+    (rule,) = [r for r in spec.rules if r.device == "ptu" and r.variant == "wdm/1"]
     return spec.devices["ptu"].params, rule.evaluate(MATMUL)
 
 

@@ -42,6 +42,7 @@ def test_graph_dumps_the_stacked_graph_as_json():
     assert result.exit_code == 0, result.output
     dump = json.loads(result.output)
     assert dump["devices"] == ["gpu", "ptu"]
-    stacks = {op["kind"]: len(op["stack"]) for op in dump["ops"]}
-    assert stacks["matmul"] == 2 and stacks["softmax"] == 1
+    stacks = {op["kind"]: [c["variant"] or c["device"] for c in op["stack"]] for op in dump["ops"]}
+    assert stacks["matmul"] == ["gpu", "wdm/1", "wdm/2", "wdm/4"]  # the GPU, three WDM splits
+    assert stacks["softmax"] == ["gpu"]
     assert len(dump["edges"]) == 184

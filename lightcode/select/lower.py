@@ -54,7 +54,11 @@ def lower(stacked: StackedGraph, choice: np.ndarray) -> Program:
         )
     resources = {
         d: Resource(
-            name=d, count=int(stacked.counts[k]), static_power=float(stacked.static_power[k])
+            name=d,
+            count=int(stacked.counts[k]),
+            static_power=float(stacked.static_power[k]),
+            lanes=int(stacked.lanes[k]),
+            prefetch=bool(stacked.prefetch[k]),
         )
         for k, d in enumerate(devices)
     }

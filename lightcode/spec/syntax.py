@@ -179,7 +179,11 @@ class _ToAst(Transformer):
 
     # statements
     def start(self, meta, children):
-        return list(children)
+        """Statements in order; a rule with a `for` clause stands for several."""
+        out: list[ast.Statement] = []
+        for child in children:
+            out.extend(child if isinstance(child, list) else [child])
+        return out
 
     def version(self, meta, children):
         return ast.Version(str(children[0]), self._loc(meta))
@@ -221,12 +225,40 @@ class _ToAst(Transformer):
     def condition(self, meta, children):
         return ("when", (children[0], self.text[meta.start_pos : meta.end_pos][4:].strip()))
 
+    def value(self, meta, children):
+        return children[0], self.text[meta.start_pos : meta.end_pos].strip(), self._loc(meta)
+
+    def variants(self, meta, children):
+        name, *values = children
+        return ("for", (str(name), self._token_loc(name), values))
+
     def realize(self, meta, children):
+        """One rule, or one per value of a `for NAME in v1, v2, ...` clause (its variants)."""
         ops, device, *options, body = children
         found = dict(options)
         when, when_text = found.get("when", (None, None))
         device_loc = self._token_loc(device)
         variant = found.get("variant")
-        return ast.Realize(
-            ops, str(device), device_loc, variant, when, when_text, body, self._loc(meta)
-        )
+        loc = self._loc(meta)
+        if "for" not in found:
+            return ast.Realize(ops, str(device), device_loc, variant, when, when_text, body, loc)
+        name, name_loc, values = found["for"]
+        slot = "{" + name + "}"
+        if variant is None or slot not in variant:
+            hint = f'name each variant after the value, e.g. as "x{slot}"'
+            raise error(
+                name_loc, f"a rule with 'for {name} in ...' needs a variant naming {slot}", hint
+            )
+        return [
+            ast.Realize(
+                ops,
+                str(device),
+                device_loc,
+                variant.replace(slot, text),
+                when,
+                when_text,
+                (ast.Binding(name, expr, text, value_loc), *body),
+                loc,
+            )
+            for expr, text, value_loc in values
+        ]
