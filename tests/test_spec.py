@@ -308,3 +308,18 @@ def test_rules_for_one_op_and_device_may_split_by_condition(tmp_path: Path):
     attrs = _attrs(static=np.array([True, False]))
     applies = [rule.evaluate(attrs).applies.tolist() for rule in load_spec(path).rules]
     assert applies == [[True, False], [False, True]]
+
+
+def test_a_for_clause_expands_a_rule_into_named_variants(tmp_path):
+    path = tmp_path / "for.lhw"
+    path.write_text(
+        "lightcode 1\n"
+        "device ptu : photonic {\n  lanes = 16\n}\n"
+        'realize matmul on ptu as "wdm/{split}" for split in 1, 2, 4 {\n'
+        "  lanes = 16 / split\n  latency = 1 ns * split\n  energy = 1 pJ\n}\n"
+    )
+    rules = load_spec(path).rules
+    assert [r.variant for r in rules] == ["wdm/1", "wdm/2", "wdm/4"]
+    costs = [r.evaluate({"M": np.array([1.0, 2.0])}) for r in rules]
+    assert [c.lanes[0] for c in costs] == [16, 8, 4]
+    assert [c.latency[1] for c in costs] == pytest.approx([1e-9, 2e-9, 4e-9])

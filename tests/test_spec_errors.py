@@ -37,6 +37,12 @@ MALFORMED = [
     ("no-version", "param x = 1\n", 1, "must start with 'lightcode 1'"),
     ("wrong-version", "lightcode 2\nparam x = 1\n", 1, "unsupported language version 2"),
     ("second-version", "lightcode 1\nlightcode 1\n", 2, "must be the first statement"),
+    (
+        "for-without-variant-slot",
+        GPU + 'realize add on gpu as "x" for s in 1, 2 {\n' + OK_RULE + "\n}\n",
+        6,
+        "needs a variant naming {s}",
+    ),
     ("unknown-name", _rule("latency = flops / peek\nenergy = 0 J"), 7, "unknown name 'peek'"),
     ("op-attribute-in-device", GPU + "device d : electronic { x = M }\n", 6, "op attribute"),
     ("unknown-function", _rule("latency = cell(1) * 1 s\nenergy = 0 J"), 7, "function 'cell'"),
