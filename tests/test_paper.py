@@ -80,6 +80,12 @@ def test_llama_mapping_extremes(graphs, specs):
     gpu, on_ptu, _ = _run(specs["0.1"], g, "latency", force={"matmul": "gpu"})
     assert on_ptu == 0
     assert r.selection.latency <= gpu.selection.latency < r.selection.latency * 1.0001
+    # ... and the paper's own selection (best-first on the sum of node and edge costs,
+    # `--strategy paper`) reproduces its answer exactly: none of the 289 on the PTU.
+    paper = compile_and_simulate(specs["0.1"], g, objective="latency", strategy="paper")
+    assert not (
+        paper.stacked.device[paper.selection.choice] == paper.stacked.devices.index("ptu")
+    ).any()
 
 
 @pytest.mark.parametrize(
