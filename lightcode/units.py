@@ -104,7 +104,7 @@ _BASE_SYMBOLS = {
 }
 _NAMED = {POWER: "W", Dims({"[time]": -1}): "Hz"}
 _ENGINEERING = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""))
-_ENGINEERING += ((1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"))
+_ENGINEERING += ((1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"))
 
 
 @dataclass(frozen=True)

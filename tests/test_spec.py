@@ -282,7 +282,7 @@ def test_decibels_convert_with_functions(tmp_path: Path):
     )
     params = load_spec(path).params
     assert params["laser"].value == pytest.approx(1e-3 * 10 ** (-20 / 10))
-    assert str(params["laser"]) == "10 uW"
+    assert str(params["laser"]) == "10 µW"
     assert params["ratio"].value == pytest.approx(20.0)
     assert params["fraction"].value == pytest.approx(0.5)
 
