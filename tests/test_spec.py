@@ -320,6 +320,10 @@ def test_a_for_clause_expands_a_rule_into_named_variants(tmp_path):
     )
     rules = load_spec(path).rules
     assert [r.variant for r in rules] == ["wdm/1", "wdm/2", "wdm/4"]
+    # `when` may use the variable: a variant that needs more lanes than exist does not apply
+    path.write_text(path.read_text().replace("1, 2, 4 {", "1, 2, 32 when split <= 16 {"))
+    wide = load_spec(path).rules[2].evaluate({"M": np.array([1.0])})
+    assert not wide.applies[0] and wide.lanes[0] == 0.5
     costs = [r.evaluate({"M": np.array([1.0, 2.0])}) for r in rules]
     assert [c.lanes[0] for c in costs] == [16, 8, 4]
     assert [c.latency[1] for c in costs] == pytest.approx([1e-9, 2e-9, 4e-9])

@@ -415,15 +415,15 @@ class _Loader:
 
     def _rule(self, decl: ast.Realize, device: str) -> Rule:
         scope = _Scope(self.params, device=device, attributes=OP_KINDS_OF)
+        bindings = self._bindings(decl.body, scope, parts=True)
         when = None
-        if decl.when is not None:
+        if decl.when is not None:  # may use the rule's bindings, e.g. a `for` variable
             kind = check(decl.when, scope)
             if kind != BOOL:
                 raise error(
                     decl.when.loc, f"'when' needs a condition, but this is {describe(kind)}"
                 )
             when = compile_expr(decl.when, scope)
-        bindings = self._bindings(decl.body, scope, parts=True)
         by_target = {b.target: b for b in decl.body}
         if "latency" not in by_target:
             raise error(decl.loc, "this rule has no 'latency = ...'")

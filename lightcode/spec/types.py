@@ -93,11 +93,11 @@ class Rule:
     def evaluate(self, attrs: dict[str, np.ndarray]) -> RuleCost:
         """Price ops given their attributes (arrays keyed by `OP_ATTRIBUTES` names)."""
         n = len(next(iter(attrs.values())))
+        env = _bind(self._bindings, dict(attrs))
         applies = np.ones(n, dtype=bool)
         if self._when is not None:
             with np.errstate(all="ignore"):
-                applies = np.broadcast_to(np.asarray(run(self._when, attrs), dtype=bool), (n,))
-        env = _bind(self._bindings, dict(attrs))
+                applies = np.broadcast_to(np.asarray(run(self._when, env), dtype=bool), (n,))
         values = {name: as_floats(env[name], n) for name, _ in self._bindings}
         energy = {
             c: values["energy" if c == "compute" else f"energy.{c}"] for c in self.energy_terms

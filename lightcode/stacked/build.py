@@ -32,9 +32,9 @@ def build_stacked_graph(
         if idx.size == 0:
             continue
         cost = rule.evaluate(graph.attrs(idx))
-        _check_costs(rule, graph, idx, cost.latency, "latency")
+        _check_costs(rule, graph, idx, cost.applies, cost.latency, "latency")
         for name, values in cost.energy.items():
-            _check_costs(rule, graph, idx, values, f"energy.{name}")
+            _check_costs(rule, graph, idx, cost.applies, values, f"energy.{name}")
         _check_occupancy(spec, rule, graph, idx, cost)
         for j in np.flatnonzero(cost.applies):
             _check_overlap(spec, rule, per_op[idx[j]], graph.ops[idx[j]].name)
@@ -127,8 +127,11 @@ def _check_occupancy(spec: Spec, rule, graph: OpGraph, idx: np.ndarray, cost) ->
             raise SpecError(f"op '{graph.ops[idx[j]].name}' {message}", loc=rule.loc)
 
 
-def _check_costs(rule, graph: OpGraph, idx: np.ndarray, values: np.ndarray, what: str) -> None:
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+def _check_costs(
+    rule, graph: OpGraph, idx: np.ndarray, applies: np.ndarray, values: np.ndarray, what: str
+) -> None:
+    """Costs of the ops a rule applies to must be finite and not negative."""
+    bad = np.flatnonzero(applies & (~np.isfinite(values) | (values < 0)))
     if bad.size:
         j = bad[0]
         raise SpecError(
