@@ -47,6 +47,16 @@ def check(spec: Path, overrides: tuple[str, ...]) -> None:
 
 
 _SPEC = click.argument("spec", type=click.Path(path_type=Path))
+_MEMORY = click.option(
+    "--memory/--no-memory",
+    "fit_memory",
+    default=True,
+    show_default=True,
+    help="Weights must fit the memory each device declares.",
+)
+_SOLVER = click.option(
+    "--solver", default="HIGHS", show_default=True, help="Any installed cvxpy MILP solver."
+)
 _MODEL = click.argument("model")
 
 
@@ -122,19 +132,11 @@ def _bound(text: str | None, dims, flag: str, example: str) -> float | None:
     show_default=True,
     help="milp (exact), greedy, paper, or all-<device>.",
 )
-@click.option(
-    "--memory/--no-memory",
-    "fit_memory",
-    default=True,
-    show_default=True,
-    help="Weights must fit the memory each device declares.",
-)
+@_MEMORY
 @click.option("--max-latency", metavar="TIME", help="Constraint, e.g. 20ms.")
 @click.option("--max-energy", metavar="ENERGY", help="Constraint, e.g. 2J.")
 @click.option("--max-power", metavar="POWER", help="Constraint on average power, e.g. 800W.")
-@click.option(
-    "--solver", default="HIGHS", show_default=True, help="Any installed cvxpy MILP solver."
-)
+@_SOLVER
 @click.option("--time-limit", type=float, help="Solver time limit in seconds.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the report.")
 @click.option(
@@ -292,16 +294,8 @@ def sweep(spec, model, seq_len, objectives, overrides, force, batch, out_dir, no
 @click.option("--points", default=10, show_default=True, help="Latency bounds swept.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), help="Write the front as CSV.")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), help="Write a PNG plot.")
-@click.option(
-    "--memory/--no-memory",
-    "fit_memory",
-    default=True,
-    show_default=True,
-    help="Weights must fit the memory each device declares.",
-)
-@click.option(
-    "--solver", default="HIGHS", show_default=True, help="Any installed cvxpy MILP solver."
-)
+@_MEMORY
+@_SOLVER
 def pareto(
     spec, model, seq_len, batch, overrides, force, points, out_path, plot_path, fit_memory, solver
 ) -> None:

@@ -45,13 +45,7 @@ def line_plot(
     ax.set_ylabel(ylabel or y)
     if logy:
         ax.set_yscale("log")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path, title, dpi)
 
 
 def breakdown_plot(rows: Sequence[dict], path: Path, *, title: str = "", dpi: int = 100) -> Path:
@@ -81,7 +75,7 @@ def breakdown_plot(rows: Sequence[dict], path: Path, *, title: str = "", dpi: in
     axes[-1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    _plt().close(fig)
     return path
 
 
@@ -102,10 +96,15 @@ def share_plot(rows: Sequence[dict], path: Path, *, title: str = "", dpi: int = 
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("prompt length (tokens)")
     ax.set_ylabel("share of matmuls")
+    return _save(fig, ax, path, title, dpi)
+
+
+def _save(fig, ax, path: Path, title: str, dpi: int) -> Path:
+    """Title, grid and legend on `ax`; write `fig` to `path` and close it."""
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    _plt().close(fig)
     return path
