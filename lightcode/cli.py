@@ -143,6 +143,12 @@ def _bound(text: str | None, dims, flag: str, example: str) -> float | None:
     "--trace", "trace_path", type=click.Path(path_type=Path), help="Write a Chrome/Perfetto trace."
 )
 @click.option("--gantt", "gantt_path", type=click.Path(path_type=Path), help="Write a Gantt PNG.")
+@click.option(
+    "--timeline",
+    "timeline_path",
+    type=click.Path(path_type=Path),
+    help="Write utilization and power over time as a PNG.",
+)
 def run(
     spec,
     model,
@@ -161,6 +167,7 @@ def run(
     json_path,
     trace_path,
     gantt_path,
+    timeline_path,
 ) -> None:
     """Compile MODEL onto the machine of SPEC, simulate it and report."""
     import json
@@ -205,6 +212,11 @@ def run(
 
         write_gantt(result.program, result.sim, gantt_path)
         click.echo(f"wrote {gantt_path}")
+    if timeline_path:
+        from lightcode.report.plots import timeline_plot
+
+        timeline_plot(result.program, result.sim, timeline_path)
+        click.echo(f"wrote {timeline_path}")
 
 
 @main.command()

@@ -11,9 +11,10 @@ from tests.conftest import HW
 
 
 def test_llama_run_writes_a_valid_trace_and_a_gantt(tmp_path):
-    trace, gantt = tmp_path / "t.json", tmp_path / "g.png"
+    trace, gantt, timeline = tmp_path / "t.json", tmp_path / "g.png", tmp_path / "tl.png"
     args = ["run", str(HW / "h100_ptu.lhw"), "llama-2-7b", "--seq-len", "4096"]
-    result = CliRunner().invoke(main, [*args, "--trace", str(trace), "--gantt", str(gantt)])
+    outputs = ["--trace", str(trace), "--gantt", str(gantt), "--timeline", str(timeline)]
+    result = CliRunner().invoke(main, [*args, *outputs])
     assert result.exit_code == 0, result.output
     events = json.loads(trace.read_text())["traceEvents"]
     complete = [e for e in events if e["ph"] == "X"]
@@ -23,4 +24,5 @@ def test_llama_run_writes_a_valid_trace_and_a_gantt(tmp_path):
         assert e["ts"] >= 0 and e["dur"] >= 0
     names = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
     assert any(n.startswith("gpu") for n in names) and any(n.startswith("ptu") for n in names)
-    assert gantt.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and gantt.stat().st_size > 20_000
+    for png in (gantt, timeline):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000

@@ -99,6 +99,36 @@ def share_plot(rows: Sequence[dict], path: Path, *, title: str = "", dpi: int = 
     return _save(fig, ax, path, title, dpi)
 
 
+def timeline_plot(program, result, path: Path, *, bins: int = 200, dpi: int = 100) -> Path:
+    """Utilization of every device and link over time, and power over time (static vs
+    dynamic), from one simulation."""
+    from lightcode.simulate import timeline
+
+    tl = timeline(program, result, bins)
+    plt = _plt()
+    fig, (ax_u, ax_p) = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
+    scale, unit = (1e3, "ms") if result.makespan >= 1e-3 else (1e6, "µs")
+    mid = (tl.edges[:-1] + tl.edges[1:]) / 2 * scale
+    for name, util in tl.utilization.items():
+        ax_u.plot(mid, 100 * util, label=name, lw=1)
+    ax_u.set_ylabel("utilization (%)")
+    ax_u.set_ylim(-2, 102)
+    ax_u.grid(alpha=0.3)
+    ax_u.legend(fontsize=7, ncol=4)
+    width = tl.edges[1] - tl.edges[0] if len(tl.edges) > 1 else 1.0
+    ax_p.stackplot(
+        mid,
+        tl.static_energy / width,
+        tl.dynamic_energy / width,
+        labels=["static", "dynamic"],
+        alpha=0.8,
+    )
+    ax_p.set_ylabel("power (W)")
+    ax_p.set_xlabel(f"time ({unit})")
+    title = f"{result.total_energy:.4g} J over {result.makespan * scale:.4g} {unit}"
+    return _save(fig, ax_p, path, title, dpi)
+
+
 def _save(fig, ax, path: Path, title: str, dpi: int) -> Path:
     """Title, grid and legend on `ax`; write `fig` to `path` and close it."""
     ax.set_title(title, fontsize=10)

@@ -44,9 +44,10 @@ def timeline(program: Program, result: SimResult, bins: int = 100) -> Timeline:
         busy = _spread(t_start[on], t_end[on], (t_end - t_start)[on] * units[on], edges)
         utilization[name] = _safe_div(busy, res.count * width)
     links = [tr.link for tr in program.transfers]
+    held = x_start + np.array([tr.occupancy for tr in program.transfers], dtype=float)
     for link in program.links:
         on = np.array([x == link for x in links], dtype=bool)
-        busy = _spread(x_start[on], x_end[on], (x_end - x_start)[on], edges)
+        busy = _spread(x_start[on], held[on], (held - x_start)[on], edges)
         utilization[link_name(link)] = _safe_div(busy, width)
 
     task_energy = np.array([sum(t.energy.values()) for t in program.tasks], dtype=float)
