@@ -5,6 +5,10 @@
 Targets (issue): llama-2-70b@4096 solved to optimality in under 30 s end to end (parse, trace,
 build, solve) on a 2-core machine; llama-2-7b graph -> mapping + schedule (solve, lower,
 simulate) under 1 s.
+
+Memory bounds are off here (as `lightcode run --no-memory`): they couple the layers and send
+Llama-2-70B, whose 137.5 GB of weights overflow the H100 and the photonic units' stacks in
+most mappings, to the flat MILP (minutes; `--time-limit` returns the best mapping with its gap).
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except LightCodeError as err:
             _fail(err)
+        except OSError as err:  # e.g. an output path in a folder that does not exist
+            _fail(LightCodeError(f"cannot write {err.filename}: {err.strerror}"))
 
 
 @click.group(cls=_Group)
@@ -324,7 +326,7 @@ def pareto(
     stacked = build_stacked_graph(loaded, graph_, _pairs(force, "--force"))
     constraints = memory_constraints(loaded) if fit_memory else None
     front = front_lib.pareto_front(stacked, points, constraints, solver=solver)
-    click.echo(f"{'latency':>12} {'energy':>12}  end")
+    click.echo(f"{'latency':>12} {'energy':>12}  end   (planned: the optimizer's cost model)")
     for p in front:
         click.echo(f"{si(p.latency, 's'):>12} {si(p.energy, 'J'):>12}  {p.end}")
     if out_path:

@@ -235,4 +235,4 @@ def test_run_accepts_every_baseline(hw, strategy):
         "edp",
     )
     assert result.exit_code == 0, result.output
-    assert f"{strategy}/None heuristic" in result.output
+    assert f"solver   {strategy} heuristic for edp" in result.output

@@ -57,6 +57,9 @@ def breakdown_plot(rows: Sequence[dict], path: Path, *, title: str = "", dpi: in
     objectives = list(dict.fromkeys(r["objective"] for r in rows))
     fig, axes = plt.subplots(1, len(objectives), figsize=(4.2 * len(objectives), 3.4), sharey=True)
     axes = [axes] if len(objectives) == 1 else list(axes)
+    # one category order and colour for every panel, so the shared legend is right everywhere
+    names = list(dict.fromkeys(k for r in rows for k in energy_categories(r)))
+    colors = dict(zip(names, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
     for ax, obj in zip(axes, objectives, strict=True):
         grp = [r for r in rows if r["objective"] == obj]
         seen, picked = set(), []
@@ -65,9 +68,13 @@ def breakdown_plot(rows: Sequence[dict], path: Path, *, title: str = "", dpi: in
                 seen.add(r["seq_len"])
                 picked.append(r)
         cats = [energy_categories(r) for r in picked]
-        names = list(dict.fromkeys(k for c in cats for k in c))
         xs = [r["seq_len"] for r in picked]
-        ax.stackplot(xs, *[[c.get(n, 0.0) for c in cats] for n in names], labels=names)
+        ax.stackplot(
+            xs,
+            *[[c.get(n, 0.0) for c in cats] for n in names],
+            labels=names,
+            colors=[colors.get(n) for n in names],
+        )
         ax.set_title(f"{title} — {obj}-optimal", fontsize=10)
         ax.set_xlabel("prompt length (tokens)")
         ax.grid(alpha=0.3)

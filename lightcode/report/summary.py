@@ -107,7 +107,8 @@ def render_text(s: dict[str, Any]) -> str:
             f"{n} ({d['kind']}, x{d['count']}, static {si(d['static_power_W'], 'W')})"
             for n, d in s["system"]["devices"].items()
         ),
-        f"solver   {solver['strategy']}/{solver['solver']} {solver['status']} for "
+        f"solver   {solver['strategy']}{'/' + solver['solver'] if solver['solver'] else ''} "
+        f"{solver['status']} for "
         f"{s['objective']}: objective {_value(solver['objective_value'], s['objective'])}, "
         f"gap {_gap(solver['gap'])}, build {solver['build_time_s']:.2f} s, "
         f"solve {solver['solve_time_s']:.2f} s",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -125,7 +126,8 @@ def solve_flat(
         opts["time_limit"] = float(time_limit)
     t1 = time.perf_counter()
     try:
-        with _native_stdout_silenced():
+        with _native_stdout_silenced(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "may be inaccurate": the status says so already
             problem.solve(solver=solver.upper(), **opts)
     except cp.error.SolverError as err:
         raise LightCodeError(f"solver {solver} failed: {err}") from None

@@ -87,8 +87,8 @@ def plot(front: list[FrontPoint], path: Path, title: str = "") -> Path:
         (front[-1], "D", "tab:green"),
     ):
         ax.plot(p.latency * 1e3, p.energy, marker, color=color, ms=9, label=p.end)
-    ax.set_xlabel("latency (ms)")
-    ax.set_ylabel("energy (J)")
+    ax.set_xlabel("planned latency (ms)")
+    ax.set_ylabel("planned energy (J)")
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()

@@ -136,6 +136,7 @@ def _check_costs(
         j = bad[0]
         raise SpecError(
             f"rule for {', '.join(rule.ops)} on {rule.device} gives {what} = {values[j]:g} "
+            f"{'s' if what == 'latency' else 'J'} "
             f"for op '{graph.ops[idx[j]].name}' (costs must be finite and not negative)",
             loc=rule.loc,
         )
