@@ -99,6 +99,15 @@ def _pairs(items: tuple[str, ...], flag: str) -> dict[str, str]:
     return out
 
 
+def _check_outputs(*paths: Path | None) -> None:
+    """Fail before the work, not after it, when an output cannot be written."""
+    from lightcode.errors import UsageError
+
+    for path in paths:
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
+
+
 def _bound(text: str | None, dims, flag: str, example: str) -> float | None:
     """A command-line bound such as '20ms' or '2 J', in SI units."""
     import re
@@ -180,6 +189,7 @@ def run(
     from lightcode.spec import parse_overrides
     from lightcode.units import ENERGY, POWER, TIME
 
+    _check_outputs(json_path, trace_path, gantt_path, timeline_path)
     constraints = Constraints(
         max_latency=_bound(max_latency, TIME, "--max-latency", "20ms"),
         max_energy=_bound(max_energy, ENERGY, "--max-energy", "2J"),
@@ -321,6 +331,7 @@ def pareto(
     from lightcode.spec import load_spec, parse_overrides
     from lightcode.stacked import build_stacked_graph
 
+    _check_outputs(out_path, plot_path)
     loaded = load_spec(spec, parse_overrides(overrides))
     graph_ = trace(model, seq_len, batch)
     stacked = build_stacked_graph(loaded, graph_, _pairs(force, "--force"))
