@@ -31,7 +31,7 @@ MALFORMED = [
     ("syntax-dangling-operator", "lightcode 1\nparam x = 2 +\n", 2, "expected an expression"),
     ("syntax-unclosed-paren", "lightcode 1\nparam x = (1 + 2\n", 2, "')'"),
     ("syntax-bad-character", "lightcode 1\nparam x = 3 @ 4\n", 2, "unexpected character '@'"),
-    ("syntax-unclosed-block", GPU + "device ptu : photonic {\n  a = 1\n", 7, "'}'"),
+    ("syntax-unclosed-block", GPU + "device ptu : photonic {\n  a = 1\n", 7, "the '{' at line 6"),
     ("unknown-unit", "lightcode 1\nparam link_bw = 5 Gbps\n", 2, "unknown unit 'Gbps'"),
     ("missing-operator", "lightcode 1\nparam rows = 8\nparam x = 64 rows\n", 3, "unknown unit"),
     ("no-version", "param x = 1\n", 1, "must start with 'lightcode 1'"),

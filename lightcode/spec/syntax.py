@@ -82,7 +82,23 @@ def _syntax_error(path: Path, text: str, err: UnexpectedInput) -> SpecError:
         found = "unexpected end of line"
     else:
         found = f"unexpected '{token}'"
-    return error(loc, f"{found}: expected {_expected_words(expected)}")
+    hint = _open_block(text, err.pos_in_stream) if "RBRACE" in expected else None
+    return error(loc, f"{found}: expected {_expected_words(expected)}", hint)
+
+
+def _open_block(text: str, end: int | None) -> str | None:
+    """Where the block still open at `end` began, e.g. "the '{' at line 2 is not closed"."""
+    stack: list[int] = []
+    code = re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text[:end])
+    for i, ch in enumerate(code):
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            stack.pop()
+    if not stack:
+        return None
+    line = text.count("\n", 0, stack[-1]) + 1
+    return f"the '{{' at line {line} is not closed"
 
 
 def _unit_hint(word: str) -> str:
