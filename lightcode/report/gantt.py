@@ -35,10 +35,21 @@ def write_gantt(
 
     lanes: list[str] = []
     row: dict[tuple[str, int], int] = {}
+    # a device's lanes get rows of their own only when some task holds part of a unit
+    split = {t.device for t in program.tasks if 0 < t.lanes < program.resources[t.device].lanes}
     for name, res in program.resources.items():
-        for slot in range(res.count * res.lanes):
-            row[name, slot] = len(lanes)
-            lanes.append(_slot_name(name, slot, res) if res.count * res.lanes > 1 else name)
+        shown_lanes = res.lanes if name in split else 1
+        for u in range(res.count):
+            for lane in range(shown_lanes):
+                slots = (
+                    [u * res.lanes + lane]
+                    if name in split
+                    else range(u * res.lanes, (u + 1) * res.lanes)
+                )
+                for slot in slots:
+                    row[name, slot] = len(lanes)
+                many = res.count * shown_lanes > 1
+                lanes.append(_slot_name(name, u, lane, shown_lanes) if many else name)
     for link in program.links:
         row[link_name(link), 0] = len(lanes)
         lanes.append(link_name(link))
@@ -46,8 +57,8 @@ def write_gantt(
     bars: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
     for i in shown:
         task, start, end = program.tasks[i], result.task_start[i], result.task_end[i]
-        for u in result.task_units[i]:
-            bars[row[task.device, u], task.kind].append((start / scale, (end - start) / scale))
+        for r in sorted({row[task.device, u] for u in result.task_units[i]}):
+            bars[r, task.kind].append((start / scale, (end - start) / scale))
     modelled = set(program.links)
     for j, tr in enumerate(program.transfers):
         start = result.transfer_start[j]
@@ -58,9 +69,9 @@ def write_gantt(
             )
 
     kinds = sorted({kind for _, kind in bars} - {"transfer"})
-    cmap = matplotlib.colormaps["tab20"]
-    # tab20's greys (14, 15) are kept for transfers
-    palette = [cmap(k) for k in range(cmap.N) if k not in (14, 15)]
+    # distinct hues first (tab10 without its grey, kept for transfers), then tab20's light tints
+    tab10, tab20 = matplotlib.colormaps["tab10"], matplotlib.colormaps["tab20"]
+    palette = [tab10(k) for k in range(10) if k != 7] + [tab20(k) for k in range(1, 20, 2)]
     colors = {kind: palette[k % len(palette)] for k, kind in enumerate(kinds)}
     if any(kind == "transfer" for _, kind in bars):
         colors["transfer"] = _TRANSFER_COLOR
@@ -93,6 +104,5 @@ def _time_unit(seconds: float) -> tuple[float, str]:
     return next(((s, u) for s, u in _TIME_UNITS if seconds >= s), _TIME_UNITS[-1])
 
 
-def _slot_name(device: str, slot: int, res) -> str:
-    unit, lane = divmod(slot, res.lanes)
-    return f"{device}[{unit}]" + (f" λ{lane}" if res.lanes > 1 else "")
+def _slot_name(device: str, unit: int, lane: int, lanes: int) -> str:
+    return f"{device}[{unit}]" + (f" λ{lane}" if lanes > 1 else "")
