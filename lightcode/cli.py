@@ -148,7 +148,14 @@ def _bound(text: str | None, dims, flag: str, example: str) -> float | None:
 @click.option("--max-energy", metavar="ENERGY", help="Constraint, e.g. 2J.")
 @click.option("--max-power", metavar="POWER", help="Constraint on average power, e.g. 800W.")
 @_SOLVER
-@click.option("--time-limit", type=float, help="Solver time limit in seconds.")
+@click.option(
+    "--time-limit",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="Seconds per MILP; when hit, the best mapping found is returned with its proven gap "
+    "(0: no limit).",
+)
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the report.")
 @click.option(
     "--trace", "trace_path", type=click.Path(path_type=Path), help="Write a Chrome/Perfetto trace."
@@ -205,7 +212,7 @@ def run(
         force=_pairs(force, "--force"),
         constraints=constraints,
         solver=solver,
-        time_limit=time_limit,
+        time_limit=time_limit or None,
         strategy=strategy,
         fit_memory=fit_memory,
     )
