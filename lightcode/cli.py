@@ -150,11 +150,11 @@ def _bound(text: str | None, dims, flag: str, example: str) -> float | None:
 @_SOLVER
 @click.option(
     "--time-limit",
-    type=float,
+    type=click.FloatRange(min=0),
     default=120.0,
     show_default=True,
-    help="Seconds per MILP; when hit, the best mapping found is returned with its proven gap "
-    "(0: no limit).",
+    help="Seconds for the solver (one deadline shared by a decomposed solve's parts); when hit, "
+    "the best mapping found is returned with its proven gap (0: no limit).",
 )
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the report.")
 @click.option(
@@ -299,6 +299,7 @@ def graph(spec, model, seq_len, batch, overrides, force, as_json) -> None:
 def sweep(spec, model, seq_len, objectives, overrides, force, batch, out_dir, no_plots) -> None:
     """Run MODEL on SPEC over a grid; write OUT/sweep.csv and plots (progress on stderr)."""
     from lightcode.errors import UsageError
+    from lightcode.frontend import get_config
     from lightcode.sweep import parse_grid, plot_sweep, run_sweep, write_csv
 
     grid = {}
@@ -308,9 +309,15 @@ def sweep(spec, model, seq_len, objectives, overrides, force, batch, out_dir, no
     for o in objs:
         if o not in ("latency", "energy"):
             raise UsageError(f"--objective {o!r}: expected latency or energy")
-    rows = run_sweep(
-        spec, model, parse_grid(seq_len), objs, grid, _pairs(force, "--force"), batch=batch
-    )
+    lengths = parse_grid(seq_len)
+    if not objs or not lengths or not all(grid.values()):
+        raise UsageError("the sweep is empty: give at least one prompt length, objective and value")
+    context = get_config(model).max_context
+    if max(lengths) > context:
+        raise UsageError(f"--seq-len {max(lengths)} exceeds the context of {model} ({context})")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir}: not a folder")
+    rows = run_sweep(spec, model, lengths, objs, grid, _pairs(force, "--force"), batch=batch)
     path = write_csv(rows, out_dir / "sweep.csv")
     click.echo(f"wrote {path} ({len(rows)} rows)")
     if not no_plots:

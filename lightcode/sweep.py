@@ -214,7 +214,7 @@ def _series_keys(rows: Sequence[dict]) -> list[str]:
     fixed = {"model", "seq_len", "force"}
     keys = []
     for k in columns(rows):
-        if k in fixed or k == "latency_s":
+        if k == "latency_s":  # the metrics start here
             break
         if k not in fixed and len({r.get(k) for r in rows}) > 1:
             keys.append(k)
@@ -227,13 +227,16 @@ def energy_categories(row: Mapping) -> dict[str, float]:
     """Energy of a row split into compute per device, data movement and static (J)."""
     out: dict[str, float] = {}
     moving = float(row.get("energy_transfer_J", 0.0))
+    # device names may hold '_': match the longest known device (from the ops_<device> columns)
+    devices = sorted((k[len("ops_") :] for k in row if k.startswith("ops_")), key=len, reverse=True)
     for k, v in row.items():
         if not (k.startswith("energy_") and k.endswith("_J")) or k.startswith("energy_compute_"):
             continue
         name = k[len("energy_") : -2]
-        if name in ("transfer", "static", "planned") or "_" not in name:
+        device = next((d for d in devices if name.startswith(d + "_")), None)
+        if device is None:
             continue
-        device, part = name.split("_", 1)
+        part = name[len(device) + 1 :]
         if part in MOVEMENT_COMPONENTS:
             moving += float(v or 0.0)
         else:

@@ -88,3 +88,21 @@ def test_bad_arguments_are_one_line_errors(hw, args, message):
     assert result.exit_code == 2
     assert message in result.output.splitlines()[0]
     assert "Traceback" not in result.output
+
+
+def test_a_power_bound_is_judged_on_the_mapping_without_idle_time(hw):
+    # The MILP may meet E <= P*T by stretching a schedule; the run must not report such a
+    # mapping as meeting the bound (146.8 W at 256 tokens once its idle time is removed).
+    result = _invoke(
+        "run", str(hw / "h100_ptu.lhw"), "gpt2", "--seq-len", "256", "--max-power", "120W"
+    )
+    assert result.exit_code == 2
+    assert "average power 146.8 W > 120 W" in result.output.splitlines()[0]
+
+
+def test_sweep_rejects_an_empty_or_too_long_grid_before_working(hw, tmp_path):
+    spec = str(hw / "h100_ptu.lhw")
+    empty = _invoke("sweep", spec, "gpt2", "--out", str(tmp_path), "--seq-len", "10:1:1")
+    assert empty.exit_code == 2 and "the sweep is empty" in empty.output
+    long = _invoke("sweep", spec, "bert-base", "--out", str(tmp_path))
+    assert long.exit_code == 2 and "exceeds the context of bert-base (512)" in long.output

@@ -77,3 +77,15 @@ def test_sweep_bad_grid(tmp_path):
         main, ["sweep", str(SPEC), "gpt2", "--seq-len", "x", "--out", str(tmp_path)]
     )
     assert result.exit_code == 2
+
+
+def test_swept_params_get_their_own_series_and_underscored_devices_stay_whole():
+    from lightcode.sweep import _series_keys, energy_categories
+
+    rows = [
+        {"model": "g", "seq_len": 1, "w": w, "force": "", "objective": "latency", "latency_s": 1}
+        for w in ("1", "5")
+    ]
+    assert _series_keys(rows) == ["w", "objective"]
+    row = {"ops_my_ptu": 1, "energy_my_ptu_laser_J": 2.0, "energy_transfer_J": 0.5}
+    assert energy_categories(row)["my_ptu"] == 2.0

@@ -122,7 +122,7 @@ def render_text(s: dict[str, Any]) -> str:
     lines += [
         "",
         f"latency  {si(lat['simulated'], 's')} simulated, {si(lat['planned'], 's')} planned "
-        f"(ratio {lat['ratio']:.3f})",
+        f"(ratio {'-' if lat['ratio'] is None else format(lat['ratio'], '.3f')})",
     ]
     why = describe_agreement(lat["agreement"])
     if why:

@@ -32,15 +32,17 @@ class Constraints:
         )
 
     def describe(self) -> list[str]:
+        from lightcode.report.format import si
+
         out = []
         if self.max_latency is not None:
-            out.append(f"latency <= {self.max_latency:g} s")
+            out.append(f"latency <= {si(self.max_latency, 's')}")
         if self.max_energy is not None:
-            out.append(f"energy <= {self.max_energy:g} J")
+            out.append(f"energy <= {si(self.max_energy, 'J')}")
         if self.max_power is not None:
-            out.append(f"average power <= {self.max_power:g} W")
+            out.append(f"average power <= {si(self.max_power, 'W')}")
         for device, cap in self.memory.items():
-            out.append(f"weights on {device} <= {cap:g} B")
+            out.append(f"weights on {device} <= {si(cap, 'B')}")
         return out
 
 

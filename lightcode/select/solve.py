@@ -114,6 +114,16 @@ def solve_weighted(
     solved = solve_flat(stacked, weights, constraints, solver, time_limit, mip_rel_gap)
     if solved.choice is None:
         raise InfeasibleError(explain_infeasible(stacked, constraints, solver))
+    # Segment makespans are bounded from below only, so an average-power bound can be met on
+    # paper by stretching a schedule with idle time; the mapping itself is judged without it.
+    broken = violations(stacked, solved.choice, constraints)
+    if broken:
+        raise InfeasibleError(
+            f"no mapping was found that meets {' and '.join(constraints.describe())}: the best "
+            f"one, run without idle time, has {', '.join(broken)}",
+            hint="average-power bounds are relaxed in the MILP (it may stretch a schedule); "
+            "loosen the bound or bound energy or latency instead",
+        )
     return solved, "flat", count + 1
 
 
@@ -211,7 +221,7 @@ def explain_infeasible(stacked: StackedGraph, c: Constraints, solver: str = "HIG
             )
     if c.max_power is not None:
         p_static = stacked.total_static_power
-        if p_static > c.max_power:
+        if p_static > c.max_power or (p_static == c.max_power and stacked.energy.min() > 0):
             misses.append(
                 f"average power <= {si(c.max_power, 'W')} is infeasible: static power alone is "
                 f"{si(p_static, 'W')}"
@@ -231,12 +241,13 @@ def explain_infeasible(stacked: StackedGraph, c: Constraints, solver: str = "HIG
                 f"can run need {_bytes(pinned)}"
             )
     if not misses:
-        return "the constraints " + " and ".join(c.describe()) + " cannot hold together"
+        given = [d for d in c.describe() if not d.startswith("weights on")]
+        memory = " with the weights fitting each device's memory" if c.memory else ""
+        return f"the bounds {' and '.join(given) or 'on memory'} cannot hold together{memory}"
     return "; ".join(misses)
 
 
 def _bytes(n: float) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.4g} {unit}"
-    return f"{n:.4g} B"
+    from lightcode.report.format import si
+
+    return si(n, "B")
