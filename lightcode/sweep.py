@@ -158,21 +158,6 @@ def write_csv(rows: Sequence[dict], path: str | Path) -> Path:
     return path
 
 
-def read_csv(path: str | Path) -> list[dict]:
-    """Rows of a sweep CSV, numbers parsed."""
-    with Path(path).open() as fh:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
-
-
-def _parse(v: str):
-    for cast in (int, float):
-        try:
-            return cast(v)
-        except ValueError:
-            pass
-    return v
-
-
 def plot_sweep(
     rows: Sequence[dict], out_dir: str | Path, *, prefix: str = "", dpi: int = 100
 ) -> list[Path]:

@@ -11,8 +11,6 @@ Models are small own `nn.Module`s (models.py) built on the meta device from the 
 
 from __future__ import annotations
 
-import time
-
 from lightcode.errors import ModelError
 from lightcode.frontend.config import ModelConfig, available_models, get_config
 from lightcode.frontend.graph import OpGraph
@@ -59,7 +57,6 @@ def trace(model: str, seq_len: int, batch: int = 1, dtype_bytes: int = 2) -> OpG
     from lightcode.frontend.models import META, build
     from lightcode.frontend.tracer import recording
 
-    start = time.perf_counter()
     module, parameters = build(cfg.name)
     ids = torch.zeros(batch, seq_len, dtype=torch.long, device=META)
     with torch.inference_mode(), recording(module, dtype_bytes) as rec:
@@ -74,10 +71,4 @@ def trace(model: str, seq_len: int, batch: int = 1, dtype_bytes: int = 2) -> OpG
         parameters=parameters,
         ops=tuple(rec.ops),
         edges=tuple(rec.edges),
-        meta={
-            "family": cfg.family,
-            "hf_id": cfg.hf_id,
-            "config": cfg,
-            "trace_seconds": time.perf_counter() - start,
-        },
     )

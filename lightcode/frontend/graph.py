@@ -7,7 +7,7 @@ prices every op with the spec's realization rules). Rules see an op through `OpG
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -96,7 +96,6 @@ class OpGraph:
     parameters: int  # weights in the model
     ops: tuple[Op, ...]
     edges: tuple[Edge, ...]
-    meta: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
     def flops(self) -> float:

@@ -18,7 +18,6 @@ Module paths come from forward hooks, so op names read like "layers.3.attn.q_pro
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -132,10 +131,6 @@ def _tensors(args: Any) -> Iterator[torch.Tensor]:
             yield a
         elif isinstance(a, list | tuple):
             yield from _tensors(a)
-
-
-def _numel(shape: torch.Size | tuple[int, ...]) -> int:
-    return math.prod(shape)
 
 
 def _broadcast(*shapes: tuple[int, ...]) -> tuple[int, ...]:

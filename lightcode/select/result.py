@@ -60,7 +60,6 @@ class SolveStats:
     solver: str | None = None
     method: str = ""  # "decomposed", "flat", or how a baseline built its mapping
     subproblems: int = 0  # MILPs solved (decomposed: one per distinct segment and boundary)
-    note: str = ""
 
 
 @dataclass(frozen=True)

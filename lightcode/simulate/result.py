@@ -38,14 +38,3 @@ class SimResult:
     def dynamic_energy(self) -> float:
         """Energy of tasks and transfers (J), i.e. total minus static."""
         return self.total_energy - sum(self.energy["static"].values())
-
-    def to_dict(self) -> dict[str, Any]:
-        """Summary for JSON output (no per-task arrays)."""
-        return {
-            "makespan": self.makespan,
-            "total_energy": self.total_energy,
-            "energy": self.energy,
-            "utilization": self.utilization,
-            "link_utilization": self.link_utilization,
-            "events": self.events,
-        }
