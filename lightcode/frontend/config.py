@@ -16,6 +16,13 @@ from lightcode.errors import ModelError
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 FAMILIES = ("gpt2", "llama", "bert")
+# What each family's module (models.py) builds; a config that says otherwise is refused rather
+# than silently traced as something else.
+ARCHITECTURE = {
+    "gpt2": {"norm": "layernorm", "mlp": "gelu", "positional": "learned", "causal": True},
+    "llama": {"norm": "rmsnorm", "mlp": "swiglu", "positional": "rope", "causal": True},
+    "bert": {"norm": "layernorm", "mlp": "gelu", "positional": "learned", "causal": False},
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,11 @@ class ModelConfig:
             problems.append(f"hidden {self.hidden} is not a multiple of heads {self.heads}")
         if self.heads % self.kv_heads:
             problems.append(f"heads {self.heads} is not a multiple of kv_heads {self.kv_heads}")
+        for key, built in ARCHITECTURE.get(self.family, {}).items():
+            if getattr(self, key) != built:
+                problems.append(
+                    f"{key} {getattr(self, key)!r}: the {self.family} module builds {built!r}"
+                )
         for name in ("layers", "hidden", "heads", "kv_heads", "intermediate", "vocab"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1")
