@@ -56,6 +56,14 @@ _MEMORY = click.option(
     show_default=True,
     help="Weights must fit the memory each device declares.",
 )
+_TIME_LIMIT = click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0),
+    default=120.0,
+    show_default=True,
+    help="Seconds for the solver (one deadline shared by a decomposed solve's parts); when hit, "
+    "the best mapping found is returned with its proven gap (0: no limit).",
+)
 _SOLVER = click.option(
     "--solver", default="HIGHS", show_default=True, help="Any installed cvxpy MILP solver."
 )
@@ -148,14 +156,7 @@ def _bound(text: str | None, dims, flag: str, example: str) -> float | None:
 @click.option("--max-energy", metavar="ENERGY", help="Constraint, e.g. 2J.")
 @click.option("--max-power", metavar="POWER", help="Constraint on average power, e.g. 800W.")
 @_SOLVER
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0),
-    default=120.0,
-    show_default=True,
-    help="Seconds for the solver (one deadline shared by a decomposed solve's parts); when hit, "
-    "the best mapping found is returned with its proven gap (0: no limit).",
-)
+@_TIME_LIMIT
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the report.")
 @click.option(
     "--trace", "trace_path", type=click.Path(path_type=Path), help="Write a Chrome/Perfetto trace."
@@ -334,8 +335,20 @@ def sweep(spec, model, seq_len, objectives, overrides, force, batch, out_dir, no
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), help="Write a PNG plot.")
 @_MEMORY
 @_SOLVER
+@_TIME_LIMIT
 def pareto(
-    spec, model, seq_len, batch, overrides, force, points, out_path, plot_path, fit_memory, solver
+    spec,
+    model,
+    seq_len,
+    batch,
+    overrides,
+    force,
+    points,
+    out_path,
+    plot_path,
+    fit_memory,
+    solver,
+    time_limit,
 ) -> None:
     """Sweep the latency bound between the latency- and energy-optimal mappings (ε-constraint)."""
     from lightcode.frontend import trace
@@ -350,7 +363,9 @@ def pareto(
     graph_ = trace(model, seq_len, batch)
     stacked = build_stacked_graph(loaded, graph_, _pairs(force, "--force"))
     constraints = memory_constraints(loaded) if fit_memory else None
-    front = front_lib.pareto_front(stacked, points, constraints, solver=solver)
+    front = front_lib.pareto_front(
+        stacked, points, constraints, solver=solver, time_limit=time_limit or None
+    )
     click.echo(f"{'latency':>12} {'energy':>12}  end   (planned: the optimizer's cost model)")
     for p in front:
         click.echo(f"{si(p.latency, 's'):>12} {si(p.energy, 'J'):>12}  {p.end}")
