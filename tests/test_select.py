@@ -236,3 +236,20 @@ def test_run_accepts_every_baseline(hw, strategy):
     )
     assert result.exit_code == 0, result.output
     assert f"solver   {strategy} heuristic for edp" in result.output
+
+
+def test_a_time_limit_returns_the_best_mapping_with_its_proven_gap(hw):
+    # Llama-2-70B's weights overflow the H100, so memory bounds couple the layers and the flat
+    # MILP runs (minutes to prove optimal); stopped after 2 s it returns a mapping that meets
+    # every bound, says so, and bounds how far from optimal it is.
+    from lightcode.select.solve import violations
+    from lightcode.select.strategies import memory_constraints
+
+    spec = load_spec(hw / "h100_2ptu.lhw")
+    stacked = build_stacked_graph(spec, trace("llama-2-70b", 4096))
+    bounds = memory_constraints(spec)
+    stopped = solve_milp(stacked, "latency", bounds, time_limit=2.0)
+    assert stopped.stats.status == "time_limit"
+    assert 0 < stopped.stats.gap < 0.05
+    assert (stopped.latency, stopped.energy) == estimate(stacked, stopped.choice)
+    assert violations(stacked, stopped.choice, bounds) == []
