@@ -27,6 +27,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from lightcode.frontend.graph import Edge, OpGraph
+from lightcode.select.estimate import paying_edges
 from lightcode.select.milp import Solved, solve_flat
 from lightcode.select.segments import segment_of
 from lightcode.stacked.graph import StackedGraph
@@ -135,6 +136,7 @@ def _fingerprint(
         stacked.edge_latency[edges],
         stacked.edge_energy[edges],
         stacked.edge_busy[edges],
+        np.where(stacked.edge_group[edges] >= 0, stacked.edge_group[edges] - a + 1, -1),
     ):
         h.update(np.ascontiguousarray(arr).tobytes())
         h.update(b"|")
@@ -179,6 +181,7 @@ def _subgraph(
         if isinstance(getattr(stacked, f.name), np.ndarray)
         and getattr(stacked, f.name).shape[:1] == (n_cand,)
         and f.name != "ptr"
+        and not f.name.startswith("edge_")
     }
     ptr_arr = np.asarray(ptr, dtype=int)
     if lead:
@@ -196,6 +199,7 @@ def _subgraph(
         edge_latency=stacked.edge_latency[seg.edges],
         edge_energy=stacked.edge_energy[seg.edges],
         edge_busy=stacked.edge_busy[seg.edges],
+        edge_group=stacked.edge_group[seg.edges],
         **per_cand,
     )
     return sub, np.r_[-1, glob] if lead else glob
@@ -214,14 +218,16 @@ def _segment_cost(
     e_dyn = float(stacked.energy[local].sum())
     n_dev = len(stacked.devices)
     link = np.zeros((n_dev, n_dev))
-    for e in seg.edges:
-        edge = g.edges[e]
-        u = edge.src - seg.start
-        pu = p if u < 0 else dev[u]
-        qv = dev[edge.dst - seg.start]
-        t_in[edge.dst - seg.start].append((u, float(stacked.edge_latency[e, pu, qv])))
-        e_dyn += float(stacked.edge_energy[e, pu, qv])
-        link[pu, qv] += stacked.edge_busy[e, pu, qv]
+    src = np.array([g.edges[e].src - seg.start for e in seg.edges], dtype=int)
+    dst = np.array([g.edges[e].dst - seg.start for e in seg.edges], dtype=int)
+    p_of = np.where(src < 0, p, dev[np.maximum(src, 0)])
+    q_of = dev[dst]
+    pays = paying_edges(stacked, np.asarray(seg.edges, dtype=int), p_of, q_of)
+    for e, u, v, pu, qv, paid in zip(seg.edges, src, dst, p_of, q_of, pays, strict=True):
+        t_in[v].append((u, float(stacked.edge_latency[e, pu, qv])))
+        if paid:
+            e_dyn += float(stacked.edge_energy[e, pu, qv])
+            link[pu, qv] += stacked.edge_busy[e, pu, qv]
     for i in range(n):
         ready = max((t + (finish[u] if u >= 0 else 0.0) for u, t in t_in[i]), default=0.0)
         finish[i] = ready + dur[i]

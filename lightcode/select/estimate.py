@@ -41,9 +41,25 @@ def estimate(stacked: StackedGraph, choice: np.ndarray) -> tuple[float, float]:
     work = np.zeros((n_seg, n_dev))
     np.add.at(work, (seg, dev), dur * stacked.units[choice])
     span = np.maximum(span, (work / stacked.counts).max(axis=1, initial=0.0))
+    pays = paying_edges(stacked, pair[0], pair[1], pair[2])
     link_busy = np.zeros((n_seg, n_dev, n_dev))
-    np.add.at(link_busy, (seg[dst], dev[src], dev[dst]), stacked.edge_busy[pair])
+    np.add.at(link_busy, (seg[dst], dev[src], dev[dst]), stacked.edge_busy[pair] * pays)
     span = np.maximum(span, link_busy.reshape(n_seg, -1).max(axis=1, initial=0.0))
     makespan = float(span.sum())
-    energy = stacked.energy[choice].sum() + stacked.edge_energy[pair].sum()
+    energy = stacked.energy[choice].sum() + (stacked.edge_energy[pair] * pays).sum()
     return makespan, float(energy + stacked.total_static_power * makespan)
+
+
+def paying_edges(
+    stacked: StackedGraph, edges: np.ndarray, p: np.ndarray, q: np.ndarray
+) -> np.ndarray:
+    """Which `edges` (producer on device p, consumer on q) pay for a transfer: all but the
+    repeats of one shared tensor sent over a shared link to one device (the first one pays)."""
+    n_dev = len(stacked.devices)
+    group = stacked.edge_group[edges]
+    shared = (group >= 0) & (p != q) & stacked.link_shared[p, q]
+    pays = ~shared
+    key = (group * n_dev + p) * n_dev + q
+    _, first = np.unique(key[shared], return_index=True)
+    pays[np.flatnonzero(shared)[first]] = True
+    return pays

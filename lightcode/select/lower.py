@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lightcode.select.estimate import paying_edges
 from lightcode.simulate.program import Program, Resource, Task, Transfer
 from lightcode.stacked.graph import StackedGraph
 
@@ -34,10 +35,21 @@ def lower(stacked: StackedGraph, choice: np.ndarray) -> Program:
             )
         )
     dev = stacked.device[choice]
+    edges = np.arange(len(g.edges))
+    src_dev = dev[[e.src for e in g.edges]] if g.edges else np.zeros(0, dtype=int)
+    dst_dev = dev[[e.dst for e in g.edges]] if g.edges else np.zeros(0, dtype=int)
+    pays = paying_edges(stacked, edges, src_dev, dst_dev)
+    carrier: dict[tuple[int, int], int] = {}  # (producer, device) -> the transfer that pays
     transfers = []
     used_links: set[tuple[str, str]] = set()
     for e, edge in enumerate(g.edges):
         p, q = dev[edge.src], dev[edge.dst]
+        if not pays[e]:  # the same tensor already travels to q: arrive with it, for free
+            shared = carrier[edge.src, q]
+            transfers.append(Transfer(edge.src, edge.dst, 0.0, 0.0, shares=shared))
+            continue
+        if stacked.edge_group[e] >= 0:
+            carrier[edge.src, q] = e
         link = (devices[p], devices[q]) if stacked.edge_busy[e, p, q] > 0 else None
         if link:
             used_links.add(link)

@@ -242,23 +242,53 @@ class _Model:
             (rows_used.size, n_seg),
         )
         self.cons.append(load[rows_used] @ self.x <= by_dev @ self.L)
+        # What transfers cost: per row of z, except that rows carrying one shared tensor over a
+        # shared link to one device are charged once, on w[(producer, p, q)] >= each such z.
         busy = stacked.edge_busy[zr[:, 0], zr[:, 2], zr[:, 4]] / self.t_ref
-        on_link = np.flatnonzero(busy > 0)
-        if on_link.size:
-            zseg = seg[dst[zr[on_link, 0]]]
-            key = (zseg * n_dev + zr[on_link, 2]) * n_dev + zr[on_link, 4]
-            keys, row = np.unique(key, return_inverse=True)
-            link_load = sp.csr_matrix((busy[on_link], (row, on_link)), shape=(keys.size, m))
-            key_seg = sp.csr_matrix(
-                (np.ones(keys.size), (np.arange(keys.size), keys // (n_dev * n_dev))),
-                (keys.size, n_seg),
-            )
-            self.cons.append(link_load @ self.z <= key_seg @ self.L)
         e_z = stacked.edge_energy[zr[:, 0], zr[:, 2], zr[:, 4]] / self.e_ref
+        group = stacked.edge_group[zr[:, 0]]
+        shared = (group >= 0) & (zr[:, 2] != zr[:, 4]) & stacked.link_shared[zr[:, 2], zr[:, 4]]
+        rows_sh = np.flatnonzero(shared)
+        key = (group[rows_sh] * n_dev + zr[rows_sh, 2]) * n_dev + zr[rows_sh, 4]
+        _, first, which = np.unique(key, return_index=True, return_inverse=True)
+        self.w = cp.Variable(first.size, nonneg=True)
+        if rows_sh.size:
+            pick_w = sp.csr_matrix(
+                (np.ones(rows_sh.size), (np.arange(rows_sh.size), which)),
+                (rows_sh.size, first.size),
+            )
+            self.cons.append(pick_w @ self.w >= self.z[rows_sh])
+        carrier = rows_sh[first]
+        busy_w, e_w = busy[carrier], e_z[carrier]
+        busy, e_z = np.where(shared, 0.0, busy), np.where(shared, 0.0, e_z)
+        # link load per segment and link: a transfer belongs to its consumer's segment
+        charges = [(self.z, np.arange(m), busy), (self.w, carrier, busy_w)]
+        link_terms = []
+        for var, rows, load_of in charges:
+            on = np.flatnonzero(load_of > 0)
+            r = rows[on]
+            key = (seg[dst[zr[r, 0]]] * n_dev + zr[r, 2]) * n_dev + zr[r, 4]
+            link_terms.append((var, on, load_of[on], key))
+        all_keys = np.unique(np.concatenate([t[3] for t in link_terms]))
+        if all_keys.size:
+            load = 0
+            for var, on, values, key in link_terms:
+                row = np.searchsorted(all_keys, key)
+                load = (
+                    load + sp.csr_matrix((values, (row, on)), shape=(all_keys.size, var.size)) @ var
+                )
+            key_seg = sp.csr_matrix(
+                (np.ones(all_keys.size), (np.arange(all_keys.size), all_keys // (n_dev * n_dev))),
+                (all_keys.size, n_seg),
+            )
+            self.cons.append(load <= key_seg @ self.L)
         p_static = stacked.total_static_power * self.t_ref / self.e_ref
         self.latency = cp.sum(self.L)  # in units of t_ref
         self.energy = (
-            (stacked.energy / self.e_ref) @ self.x + e_z @ self.z + p_static * self.latency
+            (stacked.energy / self.e_ref) @ self.x
+            + e_z @ self.z
+            + e_w @ self.w
+            + p_static * self.latency
         )
 
     def problem(self, weights: tuple[float, float], c: Constraints) -> cp.Problem:

@@ -147,6 +147,9 @@ class _Simulation:
             if t.setup > 0 and program.resources[t.device].prefetch
         }
         self.task_ready = [float("nan")] * n
+        self.arrived = {
+            tr.shares: simpy.Event(self.env) for tr in program.transfers if tr.shares is not None
+        }
         self.task_start = [float("nan")] * n
         self.task_end = [float("nan")] * n
         self.task_units: list[tuple[int, ...]] = [()] * n
@@ -200,15 +203,21 @@ class _Simulation:
 
     def _transfer(self, j: int) -> Generator[simpy.Event, Any, None]:
         tr = self.program.transfers[j]
-        link = self.links.get(tr.link) if tr.link is not None else None
-        units = () if link is None else (yield link.acquire(j, 1))
-        self.transfer_start[j] = self.env.now
-        if link is not None:
-            yield self.env.timeout(tr.occupancy)
-            link.release(units)
-            yield self.env.timeout(tr.latency - tr.occupancy)
+        if tr.shares is not None:  # the same tensor to the same device: arrive with it
+            yield self.arrived[tr.shares]
+            self.transfer_start[j] = self.transfer_start[tr.shares]
         else:
-            yield self.env.timeout(tr.latency)
+            link = self.links.get(tr.link) if tr.link is not None else None
+            units = () if link is None else (yield link.acquire(j, 1))
+            self.transfer_start[j] = self.env.now
+            if link is not None:
+                yield self.env.timeout(tr.occupancy)
+                link.release(units)
+                yield self.env.timeout(tr.latency - tr.occupancy)
+            else:
+                yield self.env.timeout(tr.latency)
+            if j in self.arrived:
+                self.arrived[j].succeed()
         self.transfer_end[j] = self.env.now
         self.indegree[tr.dst] -= 1
         if self.indegree[tr.dst] == 0:
@@ -281,6 +290,10 @@ def _validate(program: Program) -> None:
     for tr in program.transfers:
         if not (0 <= tr.src < n and 0 <= tr.dst < n):
             raise ValueError(f"transfer {tr.src}->{tr.dst} names a task that does not exist")
+        if tr.shares is not None:
+            carrier = program.transfers[tr.shares]
+            if carrier.src != tr.src or carrier.shares is not None:
+                raise ValueError(f"transfer {tr.src}->{tr.dst} shares a transfer of another tensor")
 
 
 def _energy(program: Program, makespan: float) -> dict[str, dict[str, Any]]:

@@ -50,8 +50,10 @@ class Task:
 class Transfer:
     """A tensor sent from task `src` to task `dst`.
 
-    `link` names the (src_device, dst_device) link it occupies, or None when it needs no shared
-    resource (e.g. it stays on one device and costs nothing, or the spec declares no bandwidth).
+    A transfer that `shares` another (the same tensor to the same device) costs nothing and
+    arrives when that one does. `link` names the (src_device, dst_device) link it occupies, or
+    None when it needs no shared resource (e.g. it stays on one device and costs nothing, or
+    the spec declares no bandwidth).
     The link is held for `busy` seconds (serialization, bytes / bandwidth; default: the whole
     latency); the rest of the latency is a pure delay that other transfers may overlap.
     """
@@ -63,6 +65,7 @@ class Transfer:
     link: tuple[str, str] | None = None
     nbytes: int | None = None  # tensor size, when known (shown in traces)
     busy: float | None = None  # s the link is held; None = the whole latency
+    shares: int | None = None  # index of the transfer whose data this one receives too
 
     @property
     def occupancy(self) -> float:

@@ -43,6 +43,7 @@ LINK_TERMS = {
     "bandwidth": (BANDWIDTH,),
     "latency": (TIME,),
     "energy": (ENERGY, ENERGY_PER_INFORMATION),
+    "shared": (DIMENSIONLESS,),  # 1 (default): one transfer serves every consumer on the far side
 }
 
 
@@ -382,16 +383,19 @@ class _Loader:
             require(expr, scope.locals[term], allowed, f"link '{term}'")
             value = compiled[term]
             if callable(value):
-                if term == "bandwidth":
-                    raise error(expr.loc, "link 'bandwidth' must be a constant")
+                if term in ("bandwidth", "shared"):
+                    raise error(expr.loc, f"link '{term}' must be a constant")
+            elif term == "shared" and value not in (0.0, 1.0):
+                raise error(expr.loc, f"link 'shared' must be 0 or 1, not {value:g}")
             elif term == "bandwidth" and value <= 0:
                 raise error(expr.loc, "link 'bandwidth' must be positive")
             elif value < 0:
                 raise error(expr.loc, f"link '{term}' must not be negative")
         per_byte = "energy" in scope.locals and scope.locals["energy"] == ENERGY_PER_INFORMATION
         bandwidth = compiled.get("bandwidth")
+        shared = compiled.get("shared", 1.0) == 1.0
         terms = {b.target: b.text for b in decl.body}
-        return Link(src, dst, bandwidth, decl.loc, terms, bindings, per_byte)
+        return Link(src, dst, bandwidth, decl.loc, terms, bindings, per_byte, shared)
 
     def _rules(self) -> tuple[Rule, ...]:
         """Rules; one op, device and variant may have several only under different `when`s."""

@@ -49,6 +49,9 @@ class Link:
     terms: dict[str, str]  # binding → expression as written
     _bindings: tuple[tuple[str, Compiled], ...] = field(repr=False, compare=False)
     _energy_per_byte: bool = field(repr=False, compare=False)
+    # One transfer serves every consumer of a tensor on the far side (the receiver keeps the
+    # copy); 0 charges each consumer its own transfer, as the LightCode paper's model does.
+    shared: bool = True
 
     def cost(self, edge_attrs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(seconds, joules) per edge; `edge_attrs` holds `bytes` and `elements` arrays."""

@@ -81,6 +81,13 @@ def build_stacked_graph(
         edge_latency=edge_latency,
         edge_energy=edge_energy,
         edge_busy=edge_busy,
+        edge_group=_edge_groups(graph),
+        link_shared=np.array(
+            [
+                [spec.links[p, q].shared if (p, q) in spec.links else False for q in devices]
+                for p in devices
+            ]
+        ),
         counts=np.array([spec.devices[d].count for d in devices], dtype=int),
         static_power=np.array([spec.devices[d].static_power for d in devices], dtype=float),
         lanes=np.array([spec.devices[d].lanes for d in devices], dtype=int),
@@ -197,3 +204,14 @@ def _edge_costs(
                 latency[:, a, b] = 0.0
                 energy[:, a, b] = 0.0
     return latency, energy, busy
+
+
+def _edge_groups(graph: OpGraph) -> np.ndarray:
+    """For each edge, its producer when every edge out of that producer carries the producer's
+    whole output (one tensor, several readers), else -1 (each edge its own slice)."""
+    out_bytes = np.array([op.elements * op.dtype_bytes for op in graph.ops], dtype=float)
+    src = np.array([e.src for e in graph.edges], dtype=int)
+    whole = np.array([e.bytes for e in graph.edges], dtype=float) == out_bytes[src]
+    partial = np.zeros(len(graph.ops), dtype=bool)
+    partial[src[~whole]] = True
+    return np.where(partial[src], -1, src)

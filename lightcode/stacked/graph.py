@@ -39,7 +39,9 @@ class StackedGraph:
     `edge_latency[e, p, q]` / `edge_energy[e, p, q]` price edge `e` of the op graph when its
     producer runs on `devices[p]` and its consumer on `devices[q]`; `inf` where no link joins them.
     `edge_busy[e, p, q]` is the part of the latency that occupies the link (bytes / bandwidth);
-    the rest is a pure delay that concurrent transfers overlap.
+    the rest is a pure delay that concurrent transfers overlap. Edges with the same
+    `edge_group` (>= 0: their producer) carry the same whole tensor: over a `link_shared` link
+    one transfer serves all of them that land on one device, charged once.
     """
 
     graph: OpGraph
@@ -53,6 +55,8 @@ class StackedGraph:
     edge_latency: np.ndarray  # (n_edges, n_dev, n_dev) s
     edge_energy: np.ndarray  # (n_edges, n_dev, n_dev) J
     edge_busy: np.ndarray  # (n_edges, n_dev, n_dev) s
+    edge_group: np.ndarray  # (n_edges,) producer whose whole output the edge carries, else -1
+    link_shared: np.ndarray  # (n_dev, n_dev) bool: one transfer serves all consumers there
     counts: np.ndarray  # (n_dev,) units of each device
     static_power: np.ndarray  # (n_dev,) W per unit
     lanes: np.ndarray  # (n_dev,) lanes per unit
