@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lightcode.errors import UsageError
 from lightcode.frontend import trace
 from lightcode.frontend.graph import OpGraph
 from lightcode.select import Constraints, Selection, lower
@@ -65,6 +66,8 @@ def compile_and_simulate(
 
     if not isinstance(spec, Spec):
         spec = timed("parse", load_spec, spec, overrides)
+    elif overrides:
+        raise UsageError("overrides apply while a spec loads: pass its path, or load_spec(path, …)")
     if isinstance(model, str):
         model = timed("trace", trace, model, seq_len, batch)
     stacked = timed("build", build_stacked_graph, spec, model, force)

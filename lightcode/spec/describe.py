@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lightcode.frontend.graph import OP_KINDS
+from lightcode.report.format import si
 
 if TYPE_CHECKING:
     from lightcode.spec.types import Spec
@@ -24,7 +25,13 @@ def describe(spec: Spec) -> str:
     lines.append("links:" if spec.links else "links: none")
     for (src, dst), link in spec.links.items():
         terms = ", ".join(f"{k} = {v}" for k, v in link.terms.items())
-        lines.append(f"  {src} -> {dst}: {terms or 'free'}")
+        if link.bandwidth is not None and "bandwidth" in link.terms:  # show what a name resolves to
+            terms = terms.replace(
+                f"bandwidth = {link.terms['bandwidth']}",
+                f"bandwidth = {link.terms['bandwidth']} ({si(link.bandwidth * 8, 'bit/s')})",
+            )
+        shared = "" if link.shared else " (each reader pays its own transfer)"
+        lines.append(f"  {src} -> {dst}: {terms or 'free'}{shared}")
     lines.append("rules:")
     for kind in OP_KINDS:
         options = [_option(rule) for rule in spec.rules if kind in rule.ops]
@@ -41,7 +48,4 @@ def _option(rule) -> str:
 
 
 def _bytes(value: float) -> str:
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:.6g} {prefix}B"
-    return f"{value:.6g} B"
+    return si(value, "B", digits=6)
