@@ -25,7 +25,8 @@ def describe(spec: Spec) -> str:
     lines.append("links:" if spec.links else "links: none")
     for (src, dst), link in spec.links.items():
         terms = ", ".join(f"{k} = {v}" for k, v in link.terms.items())
-        if link.bandwidth is not None and "bandwidth" in link.terms:  # show what a name resolves to
+        written = link.terms.get("bandwidth", "")
+        if link.bandwidth is not None and not written[:1].isdigit():  # what a name resolves to
             terms = terms.replace(
                 f"bandwidth = {link.terms['bandwidth']}",
                 f"bandwidth = {link.terms['bandwidth']} ({si(link.bandwidth * 8, 'bit/s')})",
