@@ -27,9 +27,9 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from lightcode.frontend.graph import Edge, OpGraph
-from lightcode.select.estimate import paying_edges
+from lightcode.select.estimate import segment_cost
 from lightcode.select.milp import Solved, solve_flat
-from lightcode.select.segments import segment_of
+from lightcode.select.segments import segment_spans
 from lightcode.stacked.graph import StackedGraph
 
 
@@ -76,7 +76,7 @@ def solve_decomposed(
                         cache[key] = (np.inf, None, res.status, None)
                     else:
                         local = glob[res.choice[1:] if p >= 0 else res.choice]
-                        t_k, e_k = _segment_cost(stacked, seg, p, local)
+                        t_k, e_k = segment_cost(stacked, seg.start, seg.end, seg.edges, local, p)
                         cost = w_t * t_k + w_e * (e_k + p_static * t_k)
                         cache[key] = (cost, local, res.status, res.gap)
                 cost, local, st, g = cache[key]
@@ -104,19 +104,12 @@ def solve_decomposed(
 def split(stacked: StackedGraph) -> list[_Segment]:
     """The segments of the graph with the fingerprint of each."""
     g = stacked.graph
-    seg = segment_of(g)
-    n_seg = int(seg.max(initial=-1)) + 1
-    bounds = np.searchsorted(seg, np.arange(n_seg + 1))
     dst = np.fromiter((e.dst for e in g.edges), dtype=int, count=len(g.edges))
     src = np.fromiter((e.src for e in g.edges), dtype=int, count=len(g.edges))
-    order = np.argsort(seg[dst], kind="stable")
-    e_bounds = np.searchsorted(seg[dst][order], np.arange(n_seg + 1))
-    out = []
-    for k in range(n_seg):
-        a, b = int(bounds[k]), int(bounds[k + 1]) - 1
-        edges = order[e_bounds[k] : e_bounds[k + 1]]
-        out.append(_Segment(a, b, edges, _fingerprint(stacked, a, b, edges, src, dst)))
-    return out
+    return [
+        _Segment(a, b, edges, _fingerprint(stacked, a, b, edges, src, dst))
+        for a, b, edges in segment_spans(g)
+    ]
 
 
 def _fingerprint(
@@ -203,35 +196,3 @@ def _subgraph(
         **per_cand,
     )
     return sub, np.r_[-1, glob] if lead else glob
-
-
-def _segment_cost(
-    stacked: StackedGraph, seg: _Segment, p: int, local: np.ndarray
-) -> tuple[float, float]:
-    """(makespan, dynamic energy) of one segment's mapping, as `estimate` prices it."""
-    g = stacked.graph
-    n = seg.end - seg.start + 1
-    dev = stacked.device[local]
-    dur = stacked.latency[local]
-    finish = np.zeros(n)
-    t_in: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    e_dyn = float(stacked.energy[local].sum())
-    n_dev = len(stacked.devices)
-    link = np.zeros((n_dev, n_dev))
-    src = np.array([g.edges[e].src - seg.start for e in seg.edges], dtype=int)
-    dst = np.array([g.edges[e].dst - seg.start for e in seg.edges], dtype=int)
-    p_of = np.where(src < 0, p, dev[np.maximum(src, 0)])
-    q_of = dev[dst]
-    pays = paying_edges(stacked, np.asarray(seg.edges, dtype=int), p_of, q_of)
-    for e, u, v, pu, qv, paid in zip(seg.edges, src, dst, p_of, q_of, pays, strict=True):
-        t_in[v].append((u, float(stacked.edge_latency[e, pu, qv])))
-        if paid:
-            e_dyn += float(stacked.edge_energy[e, pu, qv])
-            link[pu, qv] += stacked.edge_busy[e, pu, qv]
-    for i in range(n):
-        ready = max((t + (finish[u] if u >= 0 else 0.0) for u, t in t_in[i]), default=0.0)
-        finish[i] = ready + dur[i]
-    work = np.zeros(n_dev)
-    np.add.at(work, dev, dur * stacked.units[local])
-    span = max(finish.max(initial=0.0), (work / stacked.counts).max(), link.max())
-    return float(span), e_dyn

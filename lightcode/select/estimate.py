@@ -4,50 +4,68 @@ from __future__ import annotations
 
 import numpy as np
 
-from lightcode.select.segments import segment_of
+from lightcode.select.segments import segment_spans
 from lightcode.stacked.graph import StackedGraph
 
 
 def estimate(stacked: StackedGraph, choice: np.ndarray) -> tuple[float, float]:
     """(makespan s, energy J) of `choice` (one candidate index per op).
 
-    Segments (see `segments.py`) run one after another. Within one, an op starts when its inputs
-    have arrived (times relative to the segment's start); the segment lasts until its last op
-    ends, and at least its busiest device's unit-time over its unit count and its busiest link's
-    busy time. Energy adds static power over the makespan.
+    Segments (see `segments.py`) run one after another, so the makespan is the sum of
+    `segment_cost` over them; energy adds static power over the makespan.
+    """
+    dev = stacked.device[choice]
+    makespan = dynamic = 0.0
+    for start, end, edges in segment_spans(stacked.graph):
+        previous = int(dev[start - 1]) if start > 0 else -1
+        span, joules = segment_cost(stacked, start, end, edges, choice[start : end + 1], previous)
+        makespan += span
+        dynamic += joules
+    return makespan, dynamic + stacked.total_static_power * makespan
+
+
+def segment_cost(
+    stacked: StackedGraph,
+    start: int,
+    end: int,
+    edges: np.ndarray,
+    local: np.ndarray,
+    previous: int,
+) -> tuple[float, float]:
+    """(makespan s, dynamic energy J) of ops start..end run on candidates `local`.
+
+    `edges` are those ending in the segment; an edge from before it leaves the previous cut op,
+    placed on device `previous`. Times count from the segment's start: an op starts when its
+    inputs have arrived; the segment lasts until its last op ends, and at least its busiest
+    device's unit-time over its unit count and its busiest link's busy time.
     """
     g = stacked.graph
-    n_dev = len(stacked.devices)
-    dev = stacked.device[choice]
-    dur = stacked.latency[choice]
-    seg = segment_of(g)
-    n_seg = int(seg.max(initial=-1)) + 1
-    src = np.fromiter((e.src for e in g.edges), dtype=int, count=len(g.edges))
-    dst = np.fromiter((e.dst for e in g.edges), dtype=int, count=len(g.edges))
-    pair = (np.arange(len(g.edges)), dev[src], dev[dst])
-    t_edge = stacked.edge_latency[pair]
-    incoming: list[list[int]] = [[] for _ in g.ops]
-    for e in range(len(g.edges)):
-        incoming[dst[e]].append(e)
-    finish = np.zeros(len(g.ops))
-    for i in range(len(g.ops)):  # ops are topologically ordered
+    n, n_dev = end - start + 1, len(stacked.devices)
+    dev, dur = stacked.device[local], stacked.latency[local]
+    edges = np.asarray(edges, dtype=int)
+    src = np.fromiter((g.edges[e].src - start for e in edges), dtype=int, count=edges.size)
+    dst = np.fromiter((g.edges[e].dst - start for e in edges), dtype=int, count=edges.size)
+    p = np.where(src < 0, previous, dev[np.maximum(src, 0)]) if edges.size else src
+    q = dev[dst]
+    pays = paying_edges(stacked, edges, p, q)
+    t_edge = stacked.edge_latency[edges, p, q]
+    incoming: list[list[int]] = [[] for _ in range(n)]
+    for k, v in enumerate(dst):
+        incoming[v].append(k)
+    finish = np.zeros(n)
+    for i in range(n):  # ops are topologically ordered
         ready = max(
-            (t_edge[e] + (finish[src[e]] if seg[src[e]] == seg[i] else 0.0) for e in incoming[i]),
+            (t_edge[k] + (finish[src[k]] if src[k] >= 0 else 0.0) for k in incoming[i]),
             default=0.0,
         )
         finish[i] = ready + dur[i]
-    span = np.zeros(n_seg)
-    np.maximum.at(span, seg, finish)
-    work = np.zeros((n_seg, n_dev))
-    np.add.at(work, (seg, dev), dur * stacked.units[choice])
-    span = np.maximum(span, (work / stacked.counts).max(axis=1, initial=0.0))
-    pays = paying_edges(stacked, pair[0], pair[1], pair[2])
-    link_busy = np.zeros((n_seg, n_dev, n_dev))
-    np.add.at(link_busy, (seg[dst], dev[src], dev[dst]), stacked.edge_busy[pair] * pays)
-    span = np.maximum(span, link_busy.reshape(n_seg, -1).max(axis=1, initial=0.0))
-    makespan = float(span.sum())
-    energy = stacked.energy[choice].sum() + (stacked.edge_energy[pair] * pays).sum()
-    return makespan, float(energy + stacked.total_static_power * makespan)
+    work = np.zeros(n_dev)
+    np.add.at(work, dev, dur * stacked.units[local])
+    link = np.zeros((n_dev, n_dev))
+    np.add.at(link, (p, q), stacked.edge_busy[edges, p, q] * pays)
+    span = max(finish.max(initial=0.0), (work / stacked.counts).max(), link.max())
+    joules = stacked.energy[local].sum() + (stacked.edge_energy[edges, p, q] * pays).sum()
+    return float(span), float(joules)
 
 
 def paying_edges(

@@ -24,3 +24,17 @@ def segment_of(graph: OpGraph) -> np.ndarray:
     is_cut = np.cumsum(cover[:n]) == 0
     # op i belongs to the segment closed by the first cut at or after i
     return np.concatenate([[0], np.cumsum(is_cut)[:-1]]).astype(int)
+
+
+def segment_spans(graph: OpGraph) -> list[tuple[int, int, np.ndarray]]:
+    """(first op, last op, indices of the edges ending in it) of every segment, in order."""
+    seg = segment_of(graph)
+    n_seg = int(seg.max(initial=-1)) + 1
+    bounds = np.searchsorted(seg, np.arange(n_seg + 1))
+    dst = np.fromiter((e.dst for e in graph.edges), dtype=int, count=len(graph.edges))
+    order = np.argsort(seg[dst], kind="stable")
+    e_bounds = np.searchsorted(seg[dst][order], np.arange(n_seg + 1))
+    return [
+        (int(bounds[k]), int(bounds[k + 1]) - 1, order[e_bounds[k] : e_bounds[k + 1]])
+        for k in range(n_seg)
+    ]
