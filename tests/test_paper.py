@@ -1,6 +1,6 @@
 """Golden tests: the LightCode paper's study reproduced with hw/lightcode_paper.lhw.
 
-Every target comes from /work/shared/reference/paper.md ("Where those figures come from"),
+Every target comes from ../shared/reference/paper.md ("Where those figures come from"),
 which quotes the authors' result files re-run with their code.
 """
 
