@@ -40,7 +40,7 @@ def compile_and_simulate(
     spec: Spec | str | Path,
     model: str | OpGraph,
     *,
-    seq_len: int = 1024,
+    seq_len: int | None = None,
     batch: int = 1,
     objective: str = "latency",
     overrides: Mapping[str, str] | None = None,

@@ -73,7 +73,11 @@ _MODEL = click.argument("model")
 def _common(fn):
     """Options shared by the commands that compile a model onto a spec."""
     options = [
-        click.option("--seq-len", default=1024, show_default=True, help="Prompt length (tokens)."),
+        click.option(
+            "--seq-len",
+            type=int,
+            help="Prompt length (tokens).  [default: 1024, or the model's context if shorter]",
+        ),
         click.option("--batch", default=1, show_default=True, help="Prompts per batch."),
         click.option(
             "--set",
@@ -379,7 +383,11 @@ def pareto(
 @main.command()
 @_SPEC
 @_MODEL
-@click.option("--seq-len", default=1024, show_default=True, help="Prompt length (tokens).")
+@click.option(
+    "--seq-len",
+    type=int,
+    help="Prompt length (tokens).  [default: 1024, or the model's context if shorter]",
+)
 @click.option("--batch", default=1, show_default=True, help="Prompts per batch.")
 @click.option("--op", "op_name", metavar="NAME", help="An op name, or a glob over op names.")
 @click.option("--kind", metavar="KIND", help="Every op of this kind (e.g. matmul).")

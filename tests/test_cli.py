@@ -106,3 +106,10 @@ def test_sweep_rejects_an_empty_or_too_long_grid_before_working(hw, tmp_path):
     assert empty.exit_code == 2 and "the sweep is empty" in empty.output
     long = _invoke("sweep", spec, "bert-base", "--out", str(tmp_path))
     assert long.exit_code == 2 and "exceeds the context of bert-base (512)" in long.output
+
+
+def test_the_default_prompt_fits_the_model(hw):
+    # 1024 tokens by default, or the whole context of a model with a shorter one (BERT: 512)
+    result = _invoke("run", str(hw / "lt_dota_b.lhw"), "bert-base")
+    assert result.exit_code == 0, result.output
+    assert "seq_len=512 " in result.output.splitlines()[0]

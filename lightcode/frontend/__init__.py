@@ -39,14 +39,20 @@ def _check_int(name: str, value: object, low: int, high: int | None, model: str)
     return value
 
 
-def trace(model: str, seq_len: int, batch: int = 1, dtype_bytes: int = 2) -> OpGraph:
+DEFAULT_SEQ_LEN = 1024
+
+
+def trace(model: str, seq_len: int | None = None, batch: int = 1, dtype_bytes: int = 2) -> OpGraph:
     """Trace the prefill of `batch` prompts of `seq_len` tokens through `model`.
 
-    Returns the canonical op graph with exact shapes at this `seq_len` (no rescaling); tensor
-    bytes use `dtype_bytes` per element. Raises ModelError for an unknown model (with a
-    "did you mean" hint) or a shape outside the model's limits.
+    Returns the canonical op graph with exact shapes at this `seq_len` (no rescaling; None:
+    1024 tokens, or the model's whole context if shorter); tensor bytes use `dtype_bytes` per
+    element. Raises ModelError for an unknown model (with a "did you mean" hint) or a shape
+    outside the model's limits.
     """
     cfg = get_config(model)
+    if seq_len is None:
+        seq_len = min(DEFAULT_SEQ_LEN, cfg.max_context)
     _check_int("seq_len", seq_len, 1, cfg.max_context, cfg.name)
     _check_int("batch", batch, 1, None, cfg.name)
     if dtype_bytes is None or isinstance(dtype_bytes, bool) or dtype_bytes <= 0:
