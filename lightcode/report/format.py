@@ -37,3 +37,16 @@ def count(value: float) -> str:
 
 def percent(part: float, whole: float) -> str:
     return f"{100.0 * part / whole:.1f}%" if whole else "-"
+
+
+_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+
+
+def time_unit(seconds: float) -> tuple[float, str]:
+    """The largest unit in which `seconds` is at least 1 (ns for tiny values): (scale, name)."""
+    return next(((s, u) for s, u in _TIME_UNITS if seconds >= s), _TIME_UNITS[-1])
+
+
+def slot_name(device: str, unit: int, lane: int, lanes: int) -> str:
+    """A lane of a device unit in traces and charts: 'ptu[0]', or 'ptu[0] λ3' with WDM lanes."""
+    return f"{device}[{unit}]" + (f" λ{lane}" if lanes > 1 else "")

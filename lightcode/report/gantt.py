@@ -10,10 +10,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from lightcode.report.format import slot_name, time_unit
 from lightcode.simulate.program import Program
 from lightcode.simulate.result import SimResult, link_name
 
-_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 _TRANSFER_COLOR = "0.55"
 
 
@@ -31,7 +31,7 @@ def write_gantt(
     order = sorted(range(len(program.tasks)), key=lambda i: (result.task_start[i], i))
     shown = order if max_tasks is None else order[:max_tasks]
     horizon = max((result.task_end[i] for i in shown), default=0.0)
-    scale, unit = _time_unit(horizon)
+    scale, unit = time_unit(horizon)
 
     lanes: list[str] = []
     row: dict[tuple[str, int], int] = {}
@@ -49,7 +49,7 @@ def write_gantt(
                 for slot in slots:
                     row[name, slot] = len(lanes)
                 many = res.count * shown_lanes > 1
-                lanes.append(_slot_name(name, u, lane, shown_lanes) if many else name)
+                lanes.append(slot_name(name, u, lane, shown_lanes) if many else name)
     for link in program.links:
         row[link_name(link), 0] = len(lanes)
         lanes.append(link_name(link))
@@ -87,7 +87,7 @@ def write_gantt(
     ax.set_xlabel(f"time ({unit})")
     ax.grid(axis="x", alpha=0.3)
     partial = "" if len(shown) == len(order) else f" (first {len(shown)} shown)"
-    m_scale, m_unit = _time_unit(result.makespan)
+    m_scale, m_unit = time_unit(result.makespan)
     ax.set_title(
         f"{len(program.tasks)} tasks{partial}, makespan {result.makespan / m_scale:.4g} {m_unit}, "
         f"energy {result.total_energy:.4g} J"
@@ -97,12 +97,3 @@ def write_gantt(
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return path
-
-
-def _time_unit(seconds: float) -> tuple[float, str]:
-    """The largest unit in which `seconds` is at least 1 (ns for tiny values)."""
-    return next(((s, u) for s, u in _TIME_UNITS if seconds >= s), _TIME_UNITS[-1])
-
-
-def _slot_name(device: str, unit: int, lane: int, lanes: int) -> str:
-    return f"{device}[{unit}]" + (f" λ{lane}" if lanes > 1 else "")

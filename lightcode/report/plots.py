@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from lightcode.report.format import time_unit
+
 
 def _plt():
     import matplotlib
@@ -114,8 +116,8 @@ def timeline_plot(program, result, path: Path, *, bins: int = 200, dpi: int = 10
     tl = timeline(program, result, bins)
     plt = _plt()
     fig, (ax_u, ax_p) = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
-    scale, unit = (1e3, "ms") if result.makespan >= 1e-3 else (1e6, "µs")
-    mid = (tl.edges[:-1] + tl.edges[1:]) / 2 * scale
+    per, unit = time_unit(result.makespan)
+    mid = (tl.edges[:-1] + tl.edges[1:]) / 2 / per
     for name, util in tl.utilization.items():
         ax_u.plot(mid, 100 * util, label=name, lw=1)
     ax_u.set_ylabel("utilization (%)")
@@ -132,7 +134,7 @@ def timeline_plot(program, result, path: Path, *, bins: int = 200, dpi: int = 10
     )
     ax_p.set_ylabel("power (W)")
     ax_p.set_xlabel(f"time ({unit})")
-    title = f"{result.total_energy:.4g} J over {result.makespan * scale:.4g} {unit}"
+    title = f"{result.total_energy:.4g} J over {result.makespan / per:.4g} {unit}"
     return _save(fig, ax_p, path, title, dpi)
 
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lightcode.report.format import slot_name
 from lightcode.simulate.program import Program
 from lightcode.simulate.result import SimResult, link_name
 
@@ -26,7 +27,7 @@ def chrome_trace(program: Program, result: SimResult) -> dict[str, Any]:
         events.append(_meta("process_name", pid, 0, f"{name} ({res.count} units)"))
         events.append(_meta("process_sort_index", pid, 0, pid, key="sort_index"))
         events.extend(
-            _meta("thread_name", pid, slot, _slot_name(name, slot, res.lanes))
+            _meta("thread_name", pid, slot, slot_name(name, *divmod(slot, res.lanes), res.lanes))
             for slot in range(res.count * res.lanes)
         )
     for offset, link in enumerate(program.links, start=len(pids) + 1):
@@ -94,8 +95,3 @@ def _complete(
         "dur": max(end * _US - ts, 0.0),
         "args": args,
     }
-
-
-def _slot_name(device: str, slot: int, lanes: int) -> str:
-    unit, lane = divmod(slot, lanes)
-    return f"{device}[{unit}]" + (f" lane {lane}" if lanes > 1 else "")

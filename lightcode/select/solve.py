@@ -186,7 +186,7 @@ def violations(
         out.append(f"average power {si(energy / latency, 'W')} > {si(c.max_power, 'W')}")
     for device, used in weights_by_device(stacked, choice, c.memory).items():
         if used > c.memory[device] * tol:
-            out.append(f"weights on {device} {_bytes(used)} > {_bytes(c.memory[device])}")
+            out.append(f"weights on {device} {si(used, 'B')} > {si(c.memory[device], 'B')}")
     return out
 
 
@@ -237,17 +237,11 @@ def explain_infeasible(stacked: StackedGraph, c: Constraints, solver: str = "HIG
         )
         if pinned > cap:
             misses.append(
-                f"weights on {device} <= {_bytes(cap)} is infeasible: the weights only {device} "
-                f"can run need {_bytes(pinned)}"
+                f"weights on {device} <= {si(cap, 'B')} is infeasible: the weights only {device} "
+                f"can run need {si(pinned, 'B')}"
             )
     if not misses:
         given = [d for d in c.describe() if not d.startswith("weights on")]
         memory = " with the weights fitting each device's memory" if c.memory else ""
         return f"the bounds {' and '.join(given) or 'on memory'} cannot hold together{memory}"
     return "; ".join(misses)
-
-
-def _bytes(n: float) -> str:
-    from lightcode.report.format import si
-
-    return si(n, "B")

@@ -18,7 +18,7 @@ def describe(spec: Spec) -> str:
         lines += [f"  {name} = {value}" for name, value in spec.params.items()]
     lines.append("devices:")
     for device in spec.devices.values():
-        memory = f", memory {_bytes(device.memory)}" if device.memory is not None else ""
+        memory = f", memory {si(device.memory, 'B', digits=6)}" if device.memory is not None else ""
         header = f"  {device.name} ({device.kind}, count {device.count}"
         lines.append(f"{header}, static power {device.static_power:.6g} W{memory})")
         lines += [f"    {name} = {value}" for name, value in device.params.items()]
@@ -46,7 +46,3 @@ def describe(spec: Spec) -> str:
 def _option(rule) -> str:
     text = rule.device + (f' as "{rule.variant}"' if rule.variant else "")
     return text + (f" when {rule.when}" if rule.when else "")
-
-
-def _bytes(value: float) -> str:
-    return si(value, "B", digits=6)
